@@ -1,0 +1,1 @@
+"""Pure numerical estimators on activation arrays (S examples x N neurons)."""
