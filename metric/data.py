@@ -1,0 +1,222 @@
+"""Unlabeled inputs: a datasets id, a local file or dataset directory, in-memory lists,
+or the bundled default text sample; subsampled to `max_samples` with a fixed seed."""
+
+from __future__ import annotations
+
+import hashlib
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infomem.errors import DataError, InvalidInputError
+
+__all__ = ["Inputs", "load_inputs", "default_texts", "check_texts", "SMALL_SAMPLE_WARNING"]
+
+SMALL_SAMPLE_WARNING = 200  # fewer examples than this: entropy is strongly biased
+_TEXT_COLUMNS = ("text", "sentence", "content", "review", "document", "prompt")
+_IMAGE_COLUMNS = ("image", "img", "pixel_values")
+_TEXT_SUFFIXES = {".txt", ".text"}
+_TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """The examples to score and where they came from."""
+
+    items: list[Any]  # strings or PIL images
+    info: dict[str, Any] = field(default_factory=dict)  # kind, dataset, split, column...
+
+
+def default_texts() -> list[str]:
+    """The bundled unlabeled text sample (one text per line)."""
+    text = resources.files("infomem").joinpath("resources/default_texts.txt").read_text("utf-8")
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def check_texts(texts: Any, *, name: str = "predictions") -> list[str]:
+    """A non-empty list of strings, or a one-line error naming the first bad entry."""
+    if isinstance(texts, str) or not isinstance(texts, Sequence):
+        raise InvalidInputError(
+            f"`{name}` must be a list of strings; received {type(texts).__name__}."
+        )
+    if len(texts) == 0:
+        raise InvalidInputError(f"`{name}` is empty: pass at least one text.")
+    for i, t in enumerate(texts):
+        if not isinstance(t, str):
+            raise InvalidInputError(
+                f"`{name}[{i}]` is {type(t).__name__}, not a string: pass the texts themselves."
+            )
+    return list(texts)
+
+
+def _fingerprint(items: Sequence[Any]) -> str:
+    digest = hashlib.sha256()
+    for item in items:
+        if isinstance(item, str):
+            digest.update(item.encode("utf-8"))
+        else:
+            digest.update(np.asarray(item).tobytes())
+        digest.update(b"\0")
+    return digest.hexdigest()[:16]
+
+
+def subsample(n: int, max_samples: int, seed: int) -> np.ndarray:
+    """Indices to keep: all of them, or `max_samples` drawn without replacement, in order."""
+    if max_samples < 1:
+        raise InvalidInputError(f"`max_samples` must be >= 1; received {max_samples}.")
+    if n <= max_samples:
+        return np.arange(n)
+    return np.sort(np.random.default_rng(seed).choice(n, size=max_samples, replace=False))
+
+
+def _pick_column(columns: Sequence[str], column: str | None, where: str) -> str:
+    if column is not None:
+        if column not in columns:
+            raise DataError(
+                f"Column {column!r} is not in {where}; its columns are: {', '.join(columns)}. "
+                "Pass one of them with `column=` / `--column`."
+            )
+        return column
+    for candidate in (*_TEXT_COLUMNS, *_IMAGE_COLUMNS):
+        if candidate in columns:
+            return candidate
+    if len(columns) == 1:
+        return columns[0]
+    raise DataError(
+        f"Cannot tell which column of {where} holds the inputs; its columns are: "
+        f"{', '.join(columns)}. Pass one with `column=` / `--column`."
+    )
+
+
+def _load_dataset(
+    dataset: str, config: str | None, split: str | None, revision: str | None, streaming: bool
+) -> tuple[Any, str]:
+    import datasets
+
+    path = Path(dataset)
+    try:
+        if path.is_dir() and ((path / "state.json").exists() or (path / "dataset_dict.json").exists()):
+            loaded = datasets.load_from_disk(str(path))
+        elif path.is_file() and path.suffix.lower() in _TABLE_SUFFIXES:
+            builder = _TABLE_SUFFIXES[path.suffix.lower()]
+            extra = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
+            loaded = datasets.load_dataset(builder, data_files=str(path), **extra)
+        else:
+            loaded = datasets.load_dataset(dataset, config, revision=revision, streaming=streaming)
+    except (FileNotFoundError, ConnectionError) as e:
+        raise DataError(
+            f"Dataset {dataset!r} was not found locally or on the Hub ({_first_line(e)}); "
+            "check the id, or pass a local file with `--file`."
+        ) from e
+    except ValueError as e:
+        raise DataError(f"Cannot load dataset {dataset!r}: {_first_line(e)}") from e
+    if isinstance(loaded, (datasets.DatasetDict, datasets.IterableDatasetDict)):
+        splits = list(loaded)
+        chosen = split or ("validation" if "validation" in splits else "test" if "test" in splits else splits[0])
+        if chosen not in loaded:
+            raise DataError(
+                f"Split {chosen!r} is not in dataset {dataset!r}; its splits are: "
+                f"{', '.join(splits)}. Pass one with `split=` / `--split`."
+            )
+        return loaded[chosen], chosen
+    return loaded, split or "train"
+
+
+def _first_line(e: Exception) -> str:
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
+
+
+def _from_dataset(ds: Any, column: str | None, where: str, max_samples: int, seed: int) -> tuple[list[Any], str, int | None]:
+    import datasets
+
+    columns = list(ds.column_names or [])
+    chosen = _pick_column(columns, column, where)
+    if isinstance(ds, datasets.IterableDataset):
+        items = [row[chosen] for _, row in zip(range(max_samples), ds, strict=False)]
+        return items, chosen, None
+    keep = subsample(len(ds), max_samples, seed)
+    return list(ds.select(keep)[chosen]), chosen, len(ds)
+
+
+def load_inputs(
+    inputs: Any = None,
+    *,
+    dataset: str | None = None,
+    config: str | None = None,
+    split: str | None = None,
+    column: str | None = None,
+    revision: str | None = None,
+    file: str | Path | None = None,
+    streaming: bool = False,
+    max_samples: int = 2500,
+    seed: int = 0,
+) -> Inputs:
+    """Gather and subsample the unlabeled inputs; record where they came from."""
+    subsample(0, max_samples, seed)  # validates max_samples before any I/O
+    sources = [x is not None for x in (inputs, dataset, file)]
+    if sum(sources) > 1:
+        raise InvalidInputError("Pass only one of `inputs`, `dataset` or `file`.")
+    info: dict[str, Any]
+    if file is not None:
+        path = Path(file)
+        if not path.exists():
+            raise DataError(f"Input file {str(path)!r} does not exist.")
+        if path.suffix.lower() in _TEXT_SUFFIXES:
+            lines = [x for x in path.read_text("utf-8").splitlines() if x.strip()]
+            items, n = _take(lines, max_samples, seed)
+            info = {"kind": "file", "path": path.name, "column": None}
+        else:
+            ds, chosen_split = _load_dataset(str(path), None, split, None, False)
+            items, col, n = _from_dataset(ds, column, f"file {path.name!r}", max_samples, seed)
+            info = {"kind": "file", "path": path.name, "column": col}
+    elif dataset is not None:
+        ds, chosen_split = _load_dataset(dataset, config, split, revision, streaming)
+        items, col, n = _from_dataset(ds, column, f"dataset {dataset!r}", max_samples, seed)
+        info = {"kind": "dataset", "dataset": dataset, "config": config, "split": chosen_split,
+                "column": col, "revision": revision, "streaming": streaming}
+    elif inputs is None:
+        items, n = _take(default_texts(), max_samples, seed)
+        info = {"kind": "default", "dataset": "infomem/default_texts"}
+    else:
+        items, n, info = _from_memory(inputs, column, max_samples, seed)
+    if not items:
+        raise DataError("The inputs are empty: nothing to score.")
+    if len(items) < SMALL_SAMPLE_WARNING:
+        warnings.warn(
+            f"Only {len(items)} examples: binned entropy is strongly biased below "
+            f"{SMALL_SAMPLE_WARNING} (METHOD.md); compare only runs with the same count.",
+            stacklevel=2,
+        )
+    info.update(n_available=n, n_used=len(items), fingerprint=_fingerprint(items))
+    return Inputs(list(items), info)
+
+
+def _take(items: Sequence[Any], max_samples: int, seed: int) -> tuple[list[Any], int]:
+    keep = subsample(len(items), max_samples, seed)
+    return [items[i] for i in keep], len(items)
+
+
+def _from_memory(inputs: Any, column: str | None, max_samples: int, seed: int) -> tuple[list[Any], int | None, dict[str, Any]]:
+    import datasets
+
+    if isinstance(inputs, (datasets.Dataset, datasets.IterableDataset)):
+        items, col, n = _from_dataset(inputs, column, "the dataset", max_samples, seed)
+        return items, n, {"kind": "dataset-object", "column": col}
+    if isinstance(inputs, str) or not isinstance(inputs, Sequence):
+        raise InvalidInputError(
+            f"`inputs` must be a list of strings or images, or a datasets.Dataset; "
+            f"received {type(inputs).__name__}."
+        )
+    if len(inputs) == 0:
+        raise InvalidInputError("`inputs` is empty: pass at least one text or image.")
+    if isinstance(inputs[0], str):
+        items, n = _take(check_texts(inputs, name="inputs"), max_samples, seed)
+        return items, n, {"kind": "texts"}
+    items, n = _take(list(inputs), max_samples, seed)
+    return items, n, {"kind": "images"}

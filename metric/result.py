@@ -1,0 +1,193 @@
+"""Result: the scores of one model on one set of inputs, with everything needed to
+reproduce and compare them. Round-trips through JSON."""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infomem.errors import ResultFormatError
+from infomem.settings import Settings
+
+__all__ = ["Result", "LayerSummary", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "infomem-result"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class LayerSummary:
+    """Entropy distribution and within-layer MI of one captured layer (nats)."""
+
+    name: str  # "layer.3" or a hooked module name
+    n_neurons: int
+    mean_entropy: float
+    median_entropy: float
+    q1: float  # 25th percentile of neuron entropies
+    q3: float  # 75th percentile
+    notch_low: float  # median - 1.57 IQR / sqrt(n): notched-box 95% interval
+    notch_high: float
+    mean_mi: float | None  # mean KSG/binned MI over pairs inside this layer
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _float_or_none(value: Any) -> float | None:
+    return None if value is None else float(value)
+
+
+@dataclass(frozen=True)
+class Result:
+    """Activation-diversity scores of one model on one set of unlabeled inputs."""
+
+    mean_entropy: float
+    median_entropy: float
+    mean_mi: float | None  # None when mi_estimator="none"
+    n_samples: int
+    n_neurons: int
+    per_layer: tuple[LayerSummary, ...]
+    settings: Settings
+    model: dict[str, Any] = field(default_factory=dict)  # id, revision, sha, architecture...
+    data: dict[str, Any] = field(default_factory=dict)  # kind, dataset, split, column...
+    versions: dict[str, str] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
+    created_at: str = ""
+    neuron_entropy: np.ndarray | None = field(default=None, repr=False, compare=False)
+    mi_matrix: np.ndarray | None = field(default=None, repr=False, compare=False)
+    mi_neurons: np.ndarray | None = field(default=None, repr=False, compare=False)
+    bootstrap: dict[str, Any] | None = None  # {"mean_entropy": [lo, hi], ...} at 95%
+
+    # --- views -----------------------------------------------------------------
+    @property
+    def model_id(self) -> str:
+        return str(self.model.get("id", "unknown"))
+
+    def settings_dict(self) -> dict[str, Any]:
+        """Every knob plus S, model, data source and versions (METHOD.md `settings`)."""
+        return {
+            **self.settings.to_dict(),
+            "n_samples": self.n_samples,
+            "model": dict(self.model),
+            "data": dict(self.data),
+            "versions": dict(self.versions),
+        }
+
+    def summary(self) -> dict[str, Any]:
+        """Flat scores plus `per_layer` and `settings`: what the evaluate metric returns."""
+        out: dict[str, Any] = {
+            "mean_entropy": self.mean_entropy,
+            "median_entropy": self.median_entropy,
+            "mean_mi": self.mean_mi,
+            "n_samples": self.n_samples,
+            "n_neurons": self.n_neurons,
+            "per_layer": [layer.to_dict() for layer in self.per_layer],
+            "settings": self.settings_dict(),
+        }
+        if self.bootstrap is not None:
+            out["bootstrap"] = self.bootstrap
+        return out
+
+    def plot(self, path: str | Path | None = None) -> Any:
+        """Per-layer entropy box plots and the MI matrix; saved to `path` if given."""
+        from infomem.plots import plot_result
+
+        return plot_result(self, path)
+
+    # --- serialisation -----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
+        out.update(self.summary())
+        out["settings"] = self.settings.to_dict()
+        out.update(
+            model=self.model,
+            data=self.data,
+            versions=self.versions,
+            timings=self.timings,
+            created_at=self.created_at,
+        )
+        for name in ("neuron_entropy", "mi_matrix", "mi_neurons"):
+            value = getattr(self, name)
+            if value is not None:
+                out[name] = np.asarray(value).tolist()
+        return out
+
+    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
+        text = json.dumps(_jsonable(self.to_dict()), indent=indent, allow_nan=False)
+        if path is not None:
+            Path(path).write_text(text + "\n", encoding="utf-8")
+        return text
+
+    @classmethod
+    def from_dict(cls, data: Any, *, source: str = "the input") -> Result:
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ResultFormatError(
+                f"{source} is not an infomem result (no `\"format\": \"{FORMAT}\"` field); "
+                "pass a file written by `infomem score --out` or `Result.to_json`."
+            )
+        version = data.get("format_version")
+        if version != FORMAT_VERSION:
+            raise ResultFormatError(
+                f"{source} has result format version {version!r}; this infomem reads "
+                f"version {FORMAT_VERSION}. Re-run `infomem score` with this version."
+            )
+        try:
+            return cls(
+                mean_entropy=float(data["mean_entropy"]),
+                median_entropy=float(data["median_entropy"]),
+                mean_mi=_float_or_none(data.get("mean_mi")),
+                n_samples=int(data["n_samples"]),
+                n_neurons=int(data["n_neurons"]),
+                per_layer=tuple(LayerSummary(**layer) for layer in data["per_layer"]),
+                settings=Settings.from_dict(data["settings"]),
+                model=dict(data.get("model") or {}),
+                data=dict(data.get("data") or {}),
+                versions=dict(data.get("versions") or {}),
+                timings=dict(data.get("timings") or {}),
+                created_at=str(data.get("created_at", "")),
+                neuron_entropy=_array_or_none(data.get("neuron_entropy")),
+                mi_matrix=_array_or_none(data.get("mi_matrix")),
+                mi_neurons=_array_or_none(data.get("mi_neurons"), dtype=np.int64),
+                bootstrap=data.get("bootstrap"),
+            )
+        except (KeyError, TypeError, ValueError) as e:
+            raise ResultFormatError(f"{source} is a damaged infomem result: {e}") from e
+
+    @classmethod
+    def from_json(cls, path: str | Path) -> Result:
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as e:
+            raise ResultFormatError(f"Result file {str(path)!r} does not exist.") from e
+        except (json.JSONDecodeError, UnicodeDecodeError) as e:
+            raise ResultFormatError(
+                f"Result file {str(path)!r} is not JSON ({e}); pass a file written by "
+                "`infomem score --out`."
+            ) from e
+        return cls.from_dict(data, source=f"Result file {str(path)!r}")
+
+
+def _array_or_none(value: Any, dtype: Any = np.float64) -> np.ndarray | None:
+    return None if value is None else np.asarray(value, dtype=dtype)
+
+
+def _jsonable(value: Any) -> Any:
+    """Plain JSON types; non-finite floats become None (JSON has no NaN)."""
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _jsonable(value.tolist())
+    if isinstance(value, (np.integer,)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        value = float(value)
+        return value if math.isfinite(value) else None
+    return value

@@ -1,0 +1,285 @@
+"""From activations to scores: entropy per neuron, MI over a neuron subset, per-layer
+summaries, and the provenance that makes a Result reproducible and comparable."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infomem import estimators
+from infomem.capture import Activations, capture, capture_module
+from infomem.data import load_inputs
+from infomem.errors import InvalidInputError
+from infomem.result import LayerSummary, Result
+from infomem.settings import Settings
+
+__all__ = ["score", "score_activations", "mi_neuron_indices", "library_versions"]
+
+_VERSIONED = ("infomem", "torch", "transformers", "numpy", "scipy", "numba", "accelerate", "datasets")
+_NOTCH = 1.57  # McGill et al. (1978): notched-box ~95% interval for the median
+
+
+def library_versions() -> dict[str, str]:
+    out = {}
+    for name in _VERSIONED:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            continue
+    return out
+
+
+def mi_neuron_indices(layer_sizes: Sequence[int], settings: Settings) -> np.ndarray:
+    """Columns entering MI: the first (or random) `mi_neurons_per_layer` of every layer."""
+    per_layer = settings.mi_neurons_per_layer
+    rng = np.random.default_rng(settings.seed)
+    chosen, start = [], 0
+    for size in layer_sizes:
+        m = size if per_layer is None else min(per_layer, size)
+        if settings.mi_subset == "random":
+            local = np.sort(rng.choice(size, size=m, replace=False))
+        else:
+            local = np.arange(m)
+        chosen.append(start + local)
+        start += size
+    return np.concatenate(chosen).astype(np.int64)
+
+
+def _mean_pairs(matrix: np.ndarray, diagonal: bool) -> float | None:
+    """Mean over pairs i < j, or over the whole symmetric matrix as the paper did."""
+    n = matrix.shape[0]
+    if diagonal:
+        return float(matrix.mean()) if n else None
+    if n < 2:
+        return None
+    upper = np.triu_indices(n, k=1)
+    return float(matrix[upper].mean())
+
+
+def _layer_summary(name: str, h: np.ndarray, mi: float | None) -> LayerSummary:
+    q1, median, q3 = np.percentile(h, [25, 50, 75])
+    half = _NOTCH * (q3 - q1) / np.sqrt(len(h))
+    return LayerSummary(
+        name=name,
+        n_neurons=int(len(h)),
+        mean_entropy=float(h.mean()),
+        median_entropy=float(median),
+        q1=float(q1),
+        q3=float(q3),
+        notch_low=float(median - half),
+        notch_high=float(median + half),
+        mean_mi=mi,
+    )
+
+
+def _mi_matrix(
+    values: np.ndarray,
+    codes: np.ndarray,
+    n_bins: int,
+    settings: Settings,
+    *,
+    progress: bool,
+    backend: str,
+    device: Any,
+) -> np.ndarray | None:
+    if settings.mi_estimator == "none":
+        return None
+    if settings.mi_estimator == "binned":
+        return estimators.binned_mi_from_codes(codes, n_bins)
+    if values.shape[0] < settings.k + 1:
+        raise InvalidInputError(
+            f"KSG MI needs at least k+1 = {settings.k + 1} examples; received "
+            f"{values.shape[0]}. Pass more inputs, lower `k`, or set mi_estimator='binned'."
+        )
+    from tqdm.auto import tqdm
+
+    n = values.shape[1]
+    with tqdm(total=n * (n + 1) // 2, desc="mutual information", unit="pair",
+              disable=not progress, leave=False, unit_scale=True) as bar:
+        return estimators.ksg_mi(
+            np.ascontiguousarray(values), settings.k, backend=backend, device=device,
+            progress=bar.update,
+        )
+
+
+def _bootstrap(
+    codes: np.ndarray, n_bins: int, mi_cols: np.ndarray, settings: Settings
+) -> dict[str, list[float]]:
+    """95% percentile intervals over examples resampled with replacement.
+
+    Entropy (and binned MI) only: resampling duplicates examples, and duplicates are
+    ties that KSG treats as zero distances, so KSG intervals would be biased.
+    """
+    rng = np.random.default_rng(settings.seed)
+    s = codes.shape[0]
+    stats: dict[str, list[float]] = {"mean_entropy": [], "median_entropy": []}
+    for _ in range(settings.n_bootstrap):
+        rows = codes[rng.integers(0, s, size=s)]
+        h = estimators.entropy_from_codes(rows, n_bins, correction=settings.correction)
+        stats["mean_entropy"].append(float(h.mean()))
+        stats["median_entropy"].append(float(np.median(h)))
+        if settings.mi_estimator == "binned":
+            mi = estimators.binned_mi_from_codes(rows[:, mi_cols], n_bins)
+            stats.setdefault("mean_mi", []).append(_mean_pairs(mi, settings.mi_diagonal) or 0.0)
+    return {k: [float(np.percentile(v, 2.5)), float(np.percentile(v, 97.5))] for k, v in stats.items()}
+
+
+def score_activations(
+    acts: Activations,
+    settings: Settings | None = None,
+    *,
+    model_info: dict[str, Any] | None = None,
+    data_info: dict[str, Any] | None = None,
+    return_mi_matrix: bool = False,
+    progress: bool = False,
+    mi_backend: str = "auto",
+    mi_device: Any = None,
+    timings: dict[str, float] | None = None,
+) -> Result:
+    """Score captured activations: pure numbers in, a Result out."""
+    settings = settings or Settings()
+    timings = dict(timings or {})
+    acts.check_finite()
+    values = acts.values
+
+    t0 = time.perf_counter()
+    codes, n_bins = estimators.bin_codes(
+        values, bins=settings.bins, binning=settings.binning,
+        layer_sizes=acts.layer_sizes, paper_digitize=settings.paper_digitize,
+    )
+    h = estimators.entropy_from_codes(codes, n_bins, correction=settings.correction)
+    timings["entropy"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    cols = mi_neuron_indices(acts.layer_sizes, settings)
+    mi = _mi_matrix(values[:, cols], codes[:, cols], n_bins, settings,
+                    progress=progress, backend=mi_backend, device=mi_device)
+    timings["mi"] = time.perf_counter() - t0
+
+    per_layer = []
+    for name, sl in zip(acts.layer_names, acts.layer_slices, strict=True):
+        inside = np.flatnonzero((cols >= sl.start) & (cols < sl.stop))
+        layer_mi = None if mi is None else _mean_pairs(mi[np.ix_(inside, inside)], settings.mi_diagonal)
+        per_layer.append(_layer_summary(name, h[sl], layer_mi))
+
+    return Result(
+        mean_entropy=float(h.mean()),
+        median_entropy=float(np.median(h)),
+        mean_mi=None if mi is None else _mean_pairs(mi, settings.mi_diagonal),
+        n_samples=acts.n_samples,
+        n_neurons=int(values.shape[1]),
+        per_layer=tuple(per_layer),
+        settings=settings,
+        model=dict(model_info or {}),
+        data=dict(data_info or {}),
+        versions=library_versions(),
+        timings={k: round(v, 4) for k, v in timings.items()},
+        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        neuron_entropy=h,
+        mi_matrix=mi if return_mi_matrix else None,
+        mi_neurons=cols if return_mi_matrix else None,
+        bootstrap=_bootstrap(codes, n_bins, cols, settings) if settings.n_bootstrap else None,
+    )
+
+
+def _is_plain_module(model: Any) -> bool:
+    import torch
+    from transformers import PreTrainedModel
+
+    return isinstance(model, torch.nn.Module) and not isinstance(model, PreTrainedModel)
+
+
+def score(
+    model: Any = None,
+    inputs: Any = None,
+    *,
+    tokenizer: Any = None,
+    dataset: str | None = None,
+    config: str | None = None,
+    split: str | None = None,
+    column: str | None = None,
+    data_revision: str | None = None,
+    file: str | Path | None = None,
+    streaming: bool = False,
+    revision: str | None = None,
+    device_map: Any = None,
+    torch_dtype: str | None = None,
+    max_memory: dict[Any, Any] | None = None,
+    offload_folder: str | None = None,
+    trust_remote_code: bool = False,
+    token: str | bool | None = None,
+    return_mi_matrix: bool = False,
+    progress: bool = True,
+    mi_backend: str = "auto",
+    mi_device: Any = None,
+    model_cache: Any = None,
+    settings: Settings | None = None,
+    **knobs: Any,
+) -> Result:
+    """Score a model's activation diversity on unlabeled inputs.
+
+    Parameters
+    ----------
+    model : str, Path, transformers model, torch.nn.Module or None
+        Hub id or local path (None: the embedded MiniLM), a loaded transformers model
+        (pass its ``tokenizer`` or image processor too), or a plain torch MLP (then
+        ``inputs`` is an S x F tensor).
+    inputs : list of str, list of PIL images, datasets.Dataset, tensor, or None
+        The unlabeled examples; or use ``dataset=``/``file=``; None: the bundled sample.
+    **knobs
+        Any :class:`infomem.Settings` field: ``max_samples=2500, bins=100, k=3,
+        binning="global", mi_neurons_per_layer=64, pooling=None, ...``
+
+    Returns
+    -------
+    Result
+        Mean/median entropy and mean MI in nats, per-layer summaries, settings.
+    """
+    from infomem.models import LoadedModel, load_model, wrap_model
+
+    settings = settings or Settings.from_kwargs(**knobs)
+    timings: dict[str, float] = {}
+    if _is_plain_module(model):
+        t0 = time.perf_counter()
+        acts = capture_module(model, inputs, layers=settings.layers, batch_size=max(256, settings.batch_size))
+        timings["capture"] = time.perf_counter() - t0
+        info = {"id": type(model).__name__, "architecture": type(model).__name__, "kind": "module"}
+        data_info = {"kind": "tensor", "n_used": acts.n_samples}
+        return score_activations(acts, settings, model_info=info, data_info=data_info,
+                                 return_mi_matrix=return_mi_matrix, progress=progress,
+                                 mi_backend=mi_backend, mi_device=mi_device, timings=timings)
+
+    data = load_inputs(inputs, dataset=dataset, config=config, split=split, column=column,
+                       revision=data_revision, file=file, streaming=streaming,
+                       max_samples=settings.max_samples, seed=settings.seed)
+    t0 = time.perf_counter()
+    if isinstance(model, LoadedModel):
+        loaded = model
+    elif model is None or isinstance(model, (str, Path)):
+        load = model_cache.get if model_cache is not None else load_model
+        loaded = load(model, revision=revision, device_map=device_map, torch_dtype=torch_dtype,
+                      max_memory=max_memory, offload_folder=offload_folder,
+                      trust_remote_code=trust_remote_code, token=token)
+    else:
+        if tokenizer is None:
+            raise InvalidInputError(
+                "A loaded transformers model needs its tokenizer or image processor: pass `tokenizer=`."
+            )
+        loaded = wrap_model(model, tokenizer)
+    timings["load"] = time.perf_counter() - t0
+
+    t0 = time.perf_counter()
+    acts = capture(loaded, data.items, pooling=settings.pooling, layers=settings.layers,
+                   batch_size=settings.batch_size, max_length=settings.max_length,
+                   progress=progress)
+    timings["capture"] = time.perf_counter() - t0
+    model_info = {**loaded.info, "pooling": acts.info.get("pooling")}
+    return score_activations(acts, settings, model_info=model_info, data_info=data.info,
+                             return_mi_matrix=return_mi_matrix, progress=progress,
+                             mi_backend=mi_backend, mi_device=mi_device, timings=timings)

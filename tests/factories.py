@@ -1,0 +1,107 @@
+"""Tiny real transformers models built from configs, saved to disk, loaded offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+WORDS = (
+    "the a an is was good bad great awful film movie plot actor story scene music "
+    "i you it this that and but not very really quite love hate like boring fun "
+    "cat dog house tree river city day night red blue green big small old new"
+).split()
+
+
+def write_vocab(folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *[f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"], *"abcdefghijklmnopqrstuvwxyz.,!?"]
+    path = folder / "vocab.txt"
+    path.write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
+    return path
+
+
+def tiny_tokenizer(folder: Path):
+    from transformers import BertTokenizerFast
+
+    return BertTokenizerFast(vocab=str(write_vocab(folder)))
+
+
+def save_tiny_bert(folder: Path, *, seed: int = 0, layers: int = 2, hidden: int = 32) -> Path:
+    import torch
+    from transformers import BertConfig, BertModel
+
+    torch.manual_seed(seed)
+    tok = tiny_tokenizer(folder)
+    config = BertConfig(vocab_size=len(tok), hidden_size=hidden, num_hidden_layers=layers,
+                        num_attention_heads=2, intermediate_size=37, max_position_embeddings=64)
+    BertModel(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def save_tiny_gpt2(folder: Path, *, seed: int = 0) -> Path:
+    import torch
+    from transformers import GPT2Config, GPT2Model
+
+    torch.manual_seed(seed)
+    tok = tiny_tokenizer(folder)
+    config = GPT2Config(vocab_size=len(tok), n_embd=24, n_layer=3, n_head=2, n_positions=64,
+                        pad_token_id=tok.pad_token_id)
+    GPT2Model(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def save_tiny_t5(folder: Path, *, seed: int = 0) -> Path:
+    import torch
+    from transformers import T5Config, T5Model
+
+    torch.manual_seed(seed)
+    tok = tiny_tokenizer(folder)
+    config = T5Config(vocab_size=len(tok), d_model=16, d_kv=8, d_ff=24, num_layers=2,
+                      num_decoder_layers=1, num_heads=2, pad_token_id=tok.pad_token_id,
+                      decoder_start_token_id=tok.pad_token_id)
+    T5Model(config).save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def save_tiny_vit(folder: Path, *, seed: int = 0) -> Path:
+    import torch
+    from transformers import ViTConfig, ViTImageProcessor, ViTModel
+
+    torch.manual_seed(seed)
+    config = ViTConfig(image_size=16, patch_size=8, hidden_size=24, num_hidden_layers=2,
+                       num_attention_heads=2, intermediate_size=32)
+    ViTModel(config).save_pretrained(folder)
+    ViTImageProcessor(size={"height": 16, "width": 16}).save_pretrained(folder)
+    return folder
+
+
+def save_tiny_resnet(folder: Path, *, seed: int = 0) -> Path:
+    import torch
+    from transformers import ConvNextImageProcessor, ResNetConfig, ResNetModel
+
+    torch.manual_seed(seed)
+    config = ResNetConfig(embedding_size=8, hidden_sizes=[8, 12, 16], depths=[1, 1, 1],
+                          layer_type="basic", num_channels=3)
+    ResNetModel(config).save_pretrained(folder)
+    ConvNextImageProcessor(size={"shortest_edge": 32}, crop_pct=1.0).save_pretrained(folder)
+    return folder
+
+
+def random_images(n: int, seed: int = 0, size: int = 20):
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(seed)
+    return [Image.fromarray(rng.integers(0, 255, (size, size, 3), dtype=np.uint8)) for _ in range(n)]
+
+
+def tiny_mlp(seed: int = 0, widths=(10, 16, 16, 16, 3)):
+    import torch
+
+    torch.manual_seed(seed)
+    layers = []
+    for a, b in zip(widths[:-1], widths[1:]):
+        layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
+    return torch.nn.Sequential(*layers[:-1])
