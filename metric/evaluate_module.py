@@ -1,0 +1,126 @@
+"""The evaluate metric: `evaluate.load("infomem")` -> InfoMem. Thin glue over
+:func:`infomem.score`; keeps loaded models between `compute` calls."""
+
+from __future__ import annotations
+
+from importlib import resources
+from typing import Any
+
+import datasets
+import evaluate
+
+from infomem.data import check_texts
+from infomem.errors import InfomemError
+from infomem.models import ModelCache
+from infomem.settings import Settings
+
+__all__ = ["InfoMem", "metric_card_text"]
+
+_CITATION = """\
+@inproceedings{bansal2022measures,
+  title     = {Measures of Information Reflect Memorization Patterns},
+  author    = {Bansal, Rachit and Pruthi, Danish and Belinkov, Yonatan},
+  booktitle = {Advances in Neural Information Processing Systems},
+  year      = {2022},
+  url       = {https://arxiv.org/abs/2210.09404}
+}
+"""
+
+_DESCRIPTION = """\
+Label-free memorization diagnostics (Bansal, Pruthi & Belinkov, NeurIPS 2022). The model
+runs over unlabeled, in-distribution texts; one activation per neuron per example is
+recorded (the [CLS]/first token of every block for encoders, the last real token for
+decoders), and their diversity is scored: per-neuron entropy (equal-width bins, nats)
+and pairwise mutual information between neurons (Kraskov-Stoegbauer-Grassberger, k=3).
+Low entropy and high MI point to shortcut (heuristic) memorization; high entropy and
+low MI to example-level memorization (e.g. memorized random labels). The scores are
+relative: compare models of one architecture on the same inputs with the same settings.
+"""
+
+_KWARGS_DESCRIPTION = """
+Scores the activation diversity of a model on unlabeled texts.
+Args:
+    predictions (list of str): the unlabeled input texts (no labels needed).
+    model_id (str): Hub id or local path of a transformers model. Defaults to the one given
+        to `evaluate.load(..., model_id=...)`, else the embedded all-MiniLM-L6-v2.
+    revision (str): model revision. Defaults to the main branch.
+    batch_size (int): texts per forward pass. Defaults to 16.
+    max_samples (int): texts scored; more are subsampled with `seed`. Defaults to 2500.
+    device_map (str or dict): accelerate device map, e.g. "auto" to shard a big model
+        across GPUs. Defaults to None (one device).
+    torch_dtype (str): e.g. "float32", "bfloat16", "auto". Defaults to the checkpoint's.
+    bins (int): equal-width bins for entropy. Defaults to 100.
+    k (int): KSG neighbours. Defaults to 3.
+    mi_estimator (str): "ksg" (paper), "binned", or "none". Defaults to "ksg".
+    mi_neurons_per_layer (int): neurons per layer entering MI. Defaults to 64.
+    Any other infomem setting: binning, correction, pooling, layers, mi_subset,
+    mi_diagonal, paper_digitize, seed, max_length, n_bootstrap.
+Returns:
+    mean_entropy (float): mean neuron entropy in nats, in [0, ln(bins)].
+    median_entropy (float): median neuron entropy in nats.
+    mean_mi (float): mean pairwise KSG MI in nats over pairs i < j (can be slightly < 0).
+    n_samples (int), n_neurons (int).
+    per_layer (list of dict): entropy quartiles, notch interval and within-layer MI.
+    settings (dict): every setting, the model id/revision/sha, data and library versions.
+Examples:
+    >>> import evaluate
+    >>> infomem = evaluate.load("infomem")  # doctest: +SKIP
+    >>> texts = ["A quiet film about a lighthouse keeper.", "Rain is expected by noon."] * 150
+    >>> out = infomem.compute(predictions=texts, max_samples=300)  # doctest: +SKIP
+    >>> sorted(k for k in out if k.startswith("mean"))  # doctest: +SKIP
+    ['mean_entropy', 'mean_mi']
+"""
+
+# Arguments of `compute` that are not Settings fields.
+_RUN_ARGS = ("model_id", "revision", "device_map", "torch_dtype", "token", "trust_remote_code",
+             "max_memory", "offload_folder")
+
+
+def metric_card_text() -> str:
+    """The metric card (evaluate's README format) shipped with the package."""
+    return resources.files("infomem").joinpath("resources/metric_card.md").read_text("utf-8")
+
+
+@evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
+class InfoMem(evaluate.Metric):
+    """Activation entropy and mutual information of a model on unlabeled texts."""
+
+    def __init__(self, *args: Any, model_id: str | None = None, revision: str | None = None,
+                 device_map: Any = None, torch_dtype: str | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._defaults = {"model_id": model_id, "revision": revision,
+                          "device_map": device_map, "torch_dtype": torch_dtype}
+        self._models = ModelCache(max_models=2)
+
+    def _info(self) -> evaluate.MetricInfo:
+        return evaluate.MetricInfo(
+            module_type="metric",
+            description=_DESCRIPTION,
+            citation=_CITATION,
+            inputs_description=_KWARGS_DESCRIPTION,
+            features=datasets.Features({"predictions": datasets.Value("string")}),
+            reference_urls=["https://arxiv.org/abs/2210.09404"],
+        )
+
+    def compute(self, *, predictions: Any = None, references: Any = None, **kwargs: Any) -> Any:
+        # Check inputs here: evaluate's own feature check gives a long, unclear message.
+        if predictions is not None:
+            check_texts(predictions, name="predictions")
+        if references is not None:
+            raise InfomemError("infomem is label-free: pass `predictions` (texts) only, no `references`.")
+        return super().compute(predictions=predictions, **kwargs)
+
+    def _compute(self, predictions: list[str], **kwargs: Any) -> dict[str, Any]:
+        from infomem.scores import score
+
+        run = {**self._defaults, **{k: kwargs.pop(k) for k in _RUN_ARGS if k in kwargs}}
+        settings = Settings.from_kwargs(**kwargs)
+        result = score(
+            run.pop("model_id"),
+            list(predictions),
+            settings=settings,
+            progress=False,
+            model_cache=self._models,
+            **run,
+        )
+        return result.summary()

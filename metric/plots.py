@@ -1,0 +1,115 @@
+"""Figures people would rather look at than read: entropy per layer, MI structure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from infomem.result import LayerSummary, Result
+
+__all__ = ["plot_result", "plot_comparison"]
+
+
+def _figure(width: float, height: float) -> tuple[Any, Any]:
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(1, 2, figsize=(width, height), gridspec_kw={"width_ratios": [3, 2]})
+
+
+def _box_stats(result: Result) -> list[dict[str, Any]]:
+    """Box statistics per layer, from per-neuron entropies when the result has them."""
+    stats = []
+    h = result.neuron_entropy
+    start = 0
+    for layer in result.per_layer:
+        stop = start + layer.n_neurons
+        values = None if h is None else np.asarray(h[start:stop])
+        stats.append(_layer_box(layer, values))
+        start = stop
+    return stats
+
+
+def _layer_box(layer: LayerSummary, values: np.ndarray | None) -> dict[str, Any]:
+    q1, q3 = layer.q1, layer.q3
+    low, high = q1 - 1.5 * (q3 - q1), q3 + 1.5 * (q3 - q1)
+    if values is not None and len(values):
+        inside = values[(values >= low) & (values <= high)]
+        low, high = (inside.min(), inside.max()) if len(inside) else (q1, q3)
+    return {
+        "label": layer.name, "med": layer.median_entropy, "q1": q1, "q3": q3,
+        "whislo": low, "whishi": high, "cilo": layer.notch_low, "cihi": layer.notch_high,
+        "mean": layer.mean_entropy, "fliers": [],
+    }
+
+
+def _save(fig: Any, path: str | Path | None) -> Any:
+    fig.tight_layout()
+    if path is not None:
+        fig.savefig(path, dpi=120)
+    return fig
+
+
+def plot_result(result: Result, path: str | Path | None = None) -> Any:
+    """Left: notched box plot of neuron entropy per layer. Right: MI matrix or per-layer MI."""
+    fig, (left, right) = _figure(11, 4.2)
+    left.bxp(_box_stats(result), shownotches=True, showmeans=True, showfliers=False)
+    left.set_ylabel("neuron entropy (nats)")
+    left.set_title(f"Entropy per layer (S={result.n_samples}, {result.settings.bins} bins)")
+    left.tick_params(axis="x", rotation=45)
+    if result.mi_matrix is not None:
+        image = right.imshow(result.mi_matrix, cmap="viridis", interpolation="nearest")
+        fig.colorbar(image, ax=right, label="MI (nats)")
+        right.set_title(f"Pairwise MI ({len(result.mi_matrix)} neurons)")
+        right.set_xlabel("neuron")
+        right.set_ylabel("neuron")
+    else:
+        names = [layer.name for layer in result.per_layer]
+        values = [np.nan if layer.mean_mi is None else layer.mean_mi for layer in result.per_layer]
+        right.bar(range(len(names)), values, color="tab:purple")
+        right.set_xticks(range(len(names)), names, rotation=45)
+        right.set_ylabel("mean MI within layer (nats)")
+        right.set_title(f"Mutual information ({result.settings.mi_estimator})")
+    fig.suptitle(result.model_id, fontsize=10)
+    return _save(fig, path)
+
+
+def plot_comparison(
+    results: Sequence[Result], labels: Sequence[str] | None = None, path: str | Path | None = None
+) -> Any:
+    """Per-layer entropy boxes side by side for several models, and their mean MI per layer."""
+    labels = list(labels or [r.model_id for r in results])
+    fig, (left, right) = _figure(12, 4.6)
+    n = len(results)
+    width = 0.8 / max(n, 1)
+    colors = [f"C{i}" for i in range(n)]
+    n_layers = max(len(r.per_layer) for r in results)
+    for i, (result, label) in enumerate(zip(results, labels, strict=True)):
+        stats = _box_stats(result)
+        positions = np.arange(len(stats)) + (i - (n - 1) / 2) * width
+        for s in stats:
+            s["label"] = ""
+        boxes = left.bxp(stats, positions=positions, widths=width * 0.9, shownotches=True,
+                         showfliers=False, patch_artist=True)
+        for patch in boxes["boxes"]:
+            patch.set_facecolor(colors[i])
+            patch.set_alpha(0.6)
+        left.plot([], [], color=colors[i], linewidth=8, alpha=0.6, label=label)
+        mi = [np.nan if layer.mean_mi is None else layer.mean_mi for layer in result.per_layer]
+        right.plot(range(len(mi)), mi, marker="o", color=colors[i], label=label)
+    layer_names = [layer.name for layer in max(results, key=lambda r: len(r.per_layer)).per_layer]
+    left.set_xticks(range(n_layers), layer_names, rotation=45)
+    left.set_ylabel("neuron entropy (nats)")
+    left.set_title("Entropy per layer (lower: shortcut-like)")
+    left.legend(fontsize=8)
+    right.set_xticks(range(n_layers), layer_names, rotation=45)
+    right.set_ylabel("mean MI within layer (nats)")
+    right.set_title("Mutual information (higher: redundant neurons)")
+    right.legend(fontsize=8)
+    return _save(fig, path)
