@@ -190,7 +190,7 @@ def load_inputs(
     if len(items) < SMALL_SAMPLE_WARNING:
         warnings.warn(
             f"Only {len(items)} examples: binned entropy is strongly biased below "
-            f"{SMALL_SAMPLE_WARNING} (METHOD.md); compare only runs with the same count.",
+            f"{SMALL_SAMPLE_WARNING} (Paninski 2003); compare only runs with the same count.",
             stacklevel=2,
         )
     info.update(n_available=n, n_used=len(items), fingerprint=_fingerprint(items))

@@ -1,0 +1,140 @@
+"""Capture: layer counts, widths and pooling for each model family, checked against
+the models' own hidden states; batch padding never changes a pooled vector."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+import factories
+from infomem.capture import Activations, capture, capture_module, pool
+from infomem.errors import InvalidInputError
+from infomem.models import load_model
+
+
+def _alone(loaded, texts, **kw):
+    return np.concatenate([capture(loaded, [t], progress=False, **kw).values for t in texts])
+
+
+def _hidden_states(loaded, items):
+    enc = loaded.encode(items, max_length=512)
+    with torch.inference_mode():
+        out = loaded.forward_module(**enc, output_hidden_states=True)
+    return enc, out.hidden_states
+
+
+def test_bert_first_token_of_every_block(tiny_bert, texts):
+    loaded = load_model(tiny_bert)
+    acts = capture(loaded, texts, batch_size=4, progress=False)
+    assert loaded.kind == "text-encoder"
+    assert acts.layer_names == ("layer.0", "layer.1")
+    assert acts.layer_sizes == (32, 32)
+    assert acts.values.dtype == np.float32 and acts.values.shape == (len(texts), 64)
+    _, hidden = _hidden_states(loaded, texts)
+    expected = np.concatenate([h[:, 0].numpy() for h in hidden[1:]], axis=1)
+    np.testing.assert_allclose(acts.values, expected, atol=1e-6)
+    np.testing.assert_allclose(acts.values, _alone(loaded, texts), atol=1e-5)
+
+
+def test_bert_mean_pooling_ignores_padding(tiny_bert, texts):
+    loaded = load_model(tiny_bert)
+    batched = capture(loaded, texts, pooling="mean", progress=False).values
+    np.testing.assert_allclose(batched, _alone(loaded, texts, pooling="mean"), atol=1e-5)
+    first = capture(loaded, texts, pooling="first", progress=False).values
+    assert not np.allclose(batched, first)
+
+
+def test_gpt2_last_real_token(tiny_gpt2, texts):
+    loaded = load_model(tiny_gpt2)
+    assert loaded.kind == "text-decoder"
+    acts = capture(loaded, texts, batch_size=3, progress=False)
+    assert acts.layer_sizes == (24, 24, 24)
+    np.testing.assert_allclose(acts.values, _alone(loaded, texts), atol=1e-5)
+    enc, hidden = _hidden_states(loaded, texts)
+    last = enc["attention_mask"].sum(1) - 1
+    rows = torch.arange(len(texts))
+    # hidden_states[1:-1] are raw block outputs (the last one has the final norm applied).
+    expected = np.concatenate([h[rows, last].numpy() for h in hidden[1:-1]], axis=1)
+    np.testing.assert_allclose(acts.values[:, :48], expected, atol=1e-6)
+
+
+def test_t5_runs_its_encoder(tiny_t5, texts):
+    loaded = load_model(tiny_t5)
+    assert loaded.kind == "encoder-decoder"
+    acts = capture(loaded, texts, progress=False)
+    assert acts.layer_sizes == (16, 16)
+    np.testing.assert_allclose(acts.values, _alone(loaded, texts), atol=1e-5)
+
+
+def test_vit_cls_token(tiny_vit):
+    loaded = load_model(tiny_vit)
+    images = factories.random_images(5)
+    acts = capture(loaded, images, batch_size=2, progress=False)
+    assert loaded.kind == "vision" and acts.layer_sizes == (24, 24)
+    _, hidden = _hidden_states(loaded, images)
+    expected = np.concatenate([h[:, 0].numpy() for h in hidden[1:]], axis=1)
+    np.testing.assert_allclose(acts.values, expected, atol=1e-5)
+
+
+def test_resnet_stage_outputs_averaged_over_space(tiny_resnet):
+    loaded = load_model(tiny_resnet)
+    images = factories.random_images(4)
+    acts = capture(loaded, images, progress=False)
+    assert acts.layer_sizes == (8, 12, 16)
+    _, hidden = _hidden_states(loaded, images)
+    expected = np.concatenate([h.mean(dim=(2, 3)).numpy() for h in hidden[1:]], axis=1)
+    np.testing.assert_allclose(acts.values, expected, atol=1e-5)
+
+
+def test_mlp_pre_activations():
+    mlp = factories.tiny_mlp()
+    x = torch.randn(40, 10)
+    acts = capture_module(mlp, x, batch_size=16)
+    assert acts.layer_names == ("0", "2", "4") and acts.layer_sizes == (16, 16, 16)
+    with torch.no_grad():
+        h0 = mlp[0](x)
+        h1 = mlp[2](torch.relu(h0))
+        h2 = mlp[4](torch.relu(h1))
+    np.testing.assert_allclose(acts.values, torch.cat([h0, h1, h2], 1).numpy(), atol=1e-6)
+    assert mlp.training  # mode restored
+
+
+def test_named_modules_and_block_indices(tiny_bert, texts):
+    loaded = load_model(tiny_bert)
+    name = "encoder.layer.1.intermediate.intermediate_act_fn"
+    acts = capture(loaded, texts, layers=[name], progress=False)
+    assert acts.layer_names == (name,) and acts.layer_sizes == (37,)
+    only_last = capture(loaded, texts, layers=["1"], progress=False)
+    full = capture(loaded, texts, progress=False)
+    np.testing.assert_array_equal(only_last.values, full.values[:, 32:])
+
+
+def test_pool_last_handles_left_padding():
+    hidden = torch.arange(2 * 4 * 1, dtype=torch.float32).reshape(2, 4, 1)
+    mask = torch.tensor([[0, 0, 1, 1], [1, 1, 1, 0]])
+    assert pool(hidden, mask, "last").flatten().tolist() == [3.0, 6.0]
+
+
+@pytest.mark.parametrize(
+    "layers, message",
+    [(["no.such.module"], "not found"), (["7"], "out of range")],
+)
+def test_bad_layers(tiny_bert, texts, layers, message):
+    with pytest.raises(InvalidInputError, match=message):
+        capture(load_model(tiny_bert), texts, layers=layers, progress=False)
+
+
+def test_modality_mismatch(tiny_bert, tiny_vit, texts):
+    with pytest.raises(InvalidInputError, match="image model but received text"):
+        capture(load_model(tiny_vit), texts, progress=False)
+    with pytest.raises(InvalidInputError, match="text model but received Image"):
+        capture(load_model(tiny_bert), factories.random_images(2), progress=False)
+
+
+def test_non_finite_activations_name_the_layer():
+    values = np.zeros((5, 6), dtype=np.float32)
+    values[2, 4] = np.nan
+    acts = Activations(values, ("a", "b"), (3, 3))
+    with pytest.raises(InvalidInputError, match="Layer 'b' produced 1 non-finite"):
+        acts.check_finite()

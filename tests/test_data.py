@@ -1,0 +1,94 @@
+"""Inputs: every source, deterministic subsampling, one-line errors."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from infomem.data import check_texts, default_texts, load_inputs, subsample
+from infomem.errors import DataError, InvalidInputError
+
+
+def test_default_sample_is_bundled():
+    texts = default_texts()
+    assert len(texts) >= 300 and all(isinstance(t, str) and t.strip() for t in texts)
+    inputs = load_inputs(max_samples=50, seed=3)
+    assert len(inputs.items) == 50 and inputs.info["kind"] == "default"
+    assert inputs.info["n_available"] == len(texts)
+
+
+def test_subsample_is_seeded_sorted_and_without_replacement():
+    a, b = subsample(1000, 100, 7), subsample(1000, 100, 7)
+    np.testing.assert_array_equal(a, b)
+    assert len(set(a.tolist())) == 100 and np.all(np.diff(a) > 0)
+    assert not np.array_equal(a, subsample(1000, 100, 8))
+    np.testing.assert_array_equal(subsample(10, 100, 0), np.arange(10))
+
+
+def test_fingerprint_follows_the_items():
+    a = load_inputs(["x", "y"] * 150)
+    b = load_inputs(["x", "y"] * 150)
+    c = load_inputs(["x", "z"] * 150)
+    assert a.info["fingerprint"] == b.info["fingerprint"] != c.info["fingerprint"]
+
+
+def test_small_sample_warns():
+    with pytest.warns(UserWarning, match="Only 3 examples"):
+        load_inputs(["a", "b", "c"])
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_local_files(tmp_path):
+    (tmp_path / "t.txt").write_text("one\n\ntwo\nthree\n", encoding="utf-8")
+    assert load_inputs(file=tmp_path / "t.txt").items == ["one", "two", "three"]
+    rows = [{"id": i, "review": f"text {i}"} for i in range(5)]
+    (tmp_path / "t.jsonl").write_text("\n".join(json.dumps(r) for r in rows), encoding="utf-8")
+    got = load_inputs(file=tmp_path / "t.jsonl")
+    assert got.items == [f"text {i}" for i in range(5)] and got.info["column"] == "review"
+    (tmp_path / "t.csv").write_text("a,b\n1,x\n2,y\n", encoding="utf-8")
+    with pytest.raises(DataError, match="columns are: a, b"):
+        load_inputs(file=tmp_path / "t.csv")
+    assert load_inputs(file=tmp_path / "t.csv", column="b").items == ["x", "y"]
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_dataset_directory_splits_and_columns(tmp_path):
+    import datasets
+
+    dd = datasets.DatasetDict({
+        "train": datasets.Dataset.from_dict({"text": ["a", "b"], "label": [0, 1]}),
+        "test": datasets.Dataset.from_dict({"text": ["c", "d", "e"], "label": [0, 1, 0]}),
+    })
+    dd.save_to_disk(tmp_path / "ds")
+    got = load_inputs(dataset=str(tmp_path / "ds"))
+    assert got.items == ["c", "d", "e"] and got.info["split"] == "test"
+    with pytest.raises(DataError, match="Split 'validation' is not in .* splits are: train, test"):
+        load_inputs(dataset=str(tmp_path / "ds"), split="validation")
+    with pytest.raises(DataError, match="Column 'sentence' is not in .* columns are: text, label"):
+        load_inputs(dataset=str(tmp_path / "ds"), column="sentence")
+    obj = load_inputs(dd["train"])
+    assert obj.items == ["a", "b"] and obj.info["kind"] == "dataset-object"
+
+
+def test_missing_sources():
+    with pytest.raises(DataError, match="does not exist"):
+        load_inputs(file="no/such/file.txt")
+    with pytest.raises(DataError, match="not found locally or on the Hub"):
+        load_inputs(dataset="nobody/no-such-dataset-xyz")
+
+
+@pytest.mark.parametrize(
+    "bad, message",
+    [([], "is empty"), ("a text", "list of strings"), (["ok", 3], r"predictions\[1\]` is int"),
+     (None, "list of strings")],
+)
+def test_check_texts(bad, message):
+    with pytest.raises(InvalidInputError, match=message):
+        check_texts(bad)
+
+
+def test_max_samples_must_be_positive():
+    with pytest.raises(InvalidInputError, match="`max_samples` must be >= 1"):
+        load_inputs(["a"], max_samples=0)

@@ -1,0 +1,93 @@
+"""Settings validation and Result JSON round-trips."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from infomem.errors import InvalidInputError, ResultFormatError
+from infomem.result import FORMAT, LayerSummary, Result
+from infomem.settings import Settings
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"bins": 1}, "`bins` must be an integer >= 2"),
+        ({"k": 0}, "`k` must be an integer >= 1"),
+        ({"max_samples": 0}, "`max_samples` must be an integer >= 1"),
+        ({"binning": "quantile"}, "`binning` must be one of 'global', 'layer', 'neuron'"),
+        ({"mi_estimator": "kde"}, "`mi_estimator` must be one of"),
+        ({"pooling": "max"}, "`pooling` must be one of"),
+        ({"correction": "jackknife"}, "`correction` must be one of"),
+        ({"bins": 2.5}, "received 2.5"),
+        ({"layers": []}, "at least one module"),
+    ],
+)
+def test_settings_reject_bad_values(kwargs, message):
+    with pytest.raises(InvalidInputError, match=message):
+        Settings(**kwargs)
+
+
+def test_unknown_setting_lists_valid_names():
+    with pytest.raises(InvalidInputError, match="Unknown setting.*nbins.*valid settings: .*bins"):
+        Settings.from_kwargs(nbins=10)
+
+
+def test_defaults_are_the_papers():
+    s = Settings()
+    assert (s.bins, s.k, s.binning, s.max_samples, s.mi_neurons_per_layer) == (100, 3, "global", 2500, 64)
+    assert "batch_size" not in s.score_affecting()
+
+
+def _result(**extra) -> Result:
+    layer = LayerSummary("layer.0", 3, 1.0, 1.1, 0.9, 1.2, 1.0, 1.2, 0.4)
+    return Result(
+        mean_entropy=1.0, median_entropy=1.1, mean_mi=0.4, n_samples=300, n_neurons=3,
+        per_layer=(layer,), settings=Settings(bins=50, layers=("a", "b")),
+        model={"id": "org/m", "sha": "abc"}, data={"kind": "default"},
+        versions={"infomem": "0.1.0"}, timings={"capture": 1.5}, created_at="2026-01-01T00:00:00+00:00",
+        **{"neuron_entropy": np.array([0.5, 1.1, 1.4]), **extra},
+    )
+
+
+def test_json_round_trip(tmp_path):
+    original = _result(mi_matrix=np.eye(2), mi_neurons=np.array([0, 2]))
+    path = tmp_path / "r.json"
+    original.to_json(path)
+    loaded = Result.from_json(path)
+    assert loaded == original
+    np.testing.assert_array_equal(loaded.neuron_entropy, original.neuron_entropy)
+    np.testing.assert_array_equal(loaded.mi_matrix, np.eye(2))
+    assert loaded.settings.layers == ("a", "b")
+    summary = loaded.summary()
+    assert summary["settings"]["n_samples"] == 300 and summary["settings"]["model"]["sha"] == "abc"
+    assert "mi_matrix" not in summary
+
+
+def test_non_finite_numbers_become_null(tmp_path):
+    data = json.loads(_result(neuron_entropy=None).to_json())
+    assert data["format"] == FORMAT
+    r = _result()
+    object.__setattr__(r, "mean_mi", float("nan"))
+    assert json.loads(r.to_json())["mean_mi"] is None
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        ("not json", "is not JSON"),
+        ('{"scores": 1}', "is not an infomem result"),
+        (json.dumps({"format": FORMAT, "format_version": 99}), "format version 99"),
+        (json.dumps({"format": FORMAT, "format_version": 1}), "damaged infomem result"),
+    ],
+)
+def test_foreign_files_are_refused(tmp_path, content, message):
+    path = tmp_path / "x.json"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(ResultFormatError, match=message):
+        Result.from_json(path)
+    with pytest.raises(ResultFormatError, match="does not exist"):
+        Result.from_json(tmp_path / "missing.json")
