@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from infomem.errors import InfomemError
+from infomem.errors import InfomemError, InvalidInputError
 
 __all__ = ["main", "build_parser"]
 
@@ -82,6 +82,8 @@ def _add_score(sub: Any) -> None:
     m.add_argument("--device-map", help='accelerate device map, e.g. "auto" to shard across GPUs')
     m.add_argument("--torch-dtype", help="float32, bfloat16, float16 or auto")
     m.add_argument("--trust-remote-code", action="store_true")
+    m.add_argument("--num-processes", type=int, default=1,
+                   help="capture and KSG split across N processes (torchrun; one per GPU)")
     _settings_args(p)
     o = p.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print the scores as JSON on stdout")
@@ -92,7 +94,32 @@ def _add_score(sub: Any) -> None:
     p.set_defaults(handler=_cmd_score)
 
 
+def _relaunch(n: int) -> int:
+    """Run this same command in N processes with torchrun (drops --num-processes)."""
+    import os
+    import subprocess
+
+    argv, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip:
+            skip = False
+        elif arg == "--num-processes":
+            skip = True
+        elif not arg.startswith("--num-processes="):
+            argv.append(arg)
+    command = [sys.executable, "-m", "torch.distributed.run", "--standalone",
+               f"--nproc_per_node={n}", "-m", "infomem.cli", *argv]
+    env = {**os.environ, "OMP_NUM_THREADS": os.environ.get("OMP_NUM_THREADS", "1")}
+    return subprocess.run(command, env=env, check=False).returncode
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
+    import os
+
+    if args.num_processes < 1:
+        raise InvalidInputError(f"`--num-processes` must be >= 1; received {args.num_processes}.")
+    if args.num_processes > 1 and "WORLD_SIZE" not in os.environ:
+        return _relaunch(args.num_processes)
     from infomem.scores import score
 
     result = score(
@@ -103,6 +130,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         return_mi_matrix=args.mi_matrix, progress=not args.quiet and not args.json,
         settings=_settings_from(args),
     )
+    if os.environ.get("RANK", "0") != "0":
+        return 0  # one process writes and prints
     if args.out:
         result.to_json(args.out)
     if args.plot:

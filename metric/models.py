@@ -122,20 +122,27 @@ def _kind(config: Any) -> str:
 
 
 def _load_error(model_id: str, e: Exception) -> ModelLoadError:
-    from huggingface_hub.errors import GatedRepoError, RepositoryNotFoundError
+    from huggingface_hub.errors import GatedRepoError, HFValidationError, RepositoryNotFoundError
 
     chain = [e, e.__cause__, e.__context__]
+    text = str(e)
     if any(isinstance(x, GatedRepoError) for x in chain):
         return ModelLoadError(
             f"Model {model_id!r} is gated: accept its terms on the Hub and pass a token "
             "(`token=`, HF_TOKEN, or `hf auth login`)."
         )
-    if any(isinstance(x, RepositoryNotFoundError) for x in chain) or "is not a local folder" in str(e):
+    not_found = (RepositoryNotFoundError, HFValidationError)
+    if any(isinstance(x, not_found) for x in chain) or "is not a local folder" in text:
         return ModelLoadError(
             f"Model {model_id!r} is neither a local directory nor a Hub repo you can read; "
             "check the id or path (private repos need a token: `token=` or HF_TOKEN)."
         )
-    first = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+    if "offline" in text.lower() or "couldn't connect" in text.lower():
+        return ModelLoadError(
+            f"Model {model_id!r} is not in the local cache and the Hub cannot be reached; "
+            "download it once online, or pass a local directory."
+        )
+    first = text.strip().splitlines()[0] if text.strip() else type(e).__name__
     return ModelLoadError(f"Could not load model {model_id!r}: {first}")
 
 

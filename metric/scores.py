@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from infomem import estimators
+from infomem import distributed, estimators
 from infomem.capture import Activations, capture, capture_module
 from infomem.data import load_inputs
 from infomem.errors import InvalidInputError
@@ -87,6 +87,7 @@ def _mi_matrix(
     progress: bool,
     backend: str,
     device: Any,
+    ctx: distributed.DistContext | None,
 ) -> np.ndarray | None:
     if settings.mi_estimator == "none":
         return None
@@ -102,6 +103,9 @@ def _mi_matrix(
     n = values.shape[1]
     with tqdm(total=n * (n + 1) // 2, desc="mutual information", unit="pair",
               disable=not progress, leave=False, unit_scale=True) as bar:
+        if ctx is not None:
+            return distributed.sharded_ksg_mi(values, settings.k, ctx, backend=backend,
+                                              device=device, progress=bar.update)
         return estimators.ksg_mi(
             np.ascontiguousarray(values), settings.k, backend=backend, device=device,
             progress=bar.update,
@@ -141,8 +145,12 @@ def score_activations(
     mi_backend: str = "auto",
     mi_device: Any = None,
     timings: dict[str, float] | None = None,
+    ctx: distributed.DistContext | None = None,
 ) -> Result:
-    """Score captured activations: pure numbers in, a Result out."""
+    """Score captured activations: pure numbers in, a Result out.
+
+    With a distributed context the KSG pairs are split across the ranks.
+    """
     settings = settings or Settings()
     timings = dict(timings or {})
     acts.check_finite()
@@ -159,7 +167,7 @@ def score_activations(
     t0 = time.perf_counter()
     cols = mi_neuron_indices(acts.layer_sizes, settings)
     mi = _mi_matrix(values[:, cols], codes[:, cols], n_bins, settings,
-                    progress=progress, backend=mi_backend, device=mi_device)
+                    progress=progress, backend=mi_backend, device=mi_device, ctx=ctx)
     timings["mi"] = time.perf_counter() - t0
 
     per_layer = []
@@ -245,6 +253,10 @@ def score(
 
     settings = settings or Settings.from_kwargs(**knobs)
     timings: dict[str, float] = {}
+    ctx = distributed.context()
+    progress = progress and (ctx is None or ctx.is_main)
+    if ctx is not None and device_map is None and ctx.device.type == "cuda":
+        device_map = {"": ctx.device.index}
     if _is_plain_module(model):
         t0 = time.perf_counter()
         acts = capture_module(model, inputs, layers=settings.layers, batch_size=max(256, settings.batch_size))
@@ -275,11 +287,34 @@ def score(
     timings["load"] = time.perf_counter() - t0
 
     t0 = time.perf_counter()
-    acts = capture(loaded, data.items, pooling=settings.pooling, layers=settings.layers,
-                   batch_size=settings.batch_size, max_length=settings.max_length,
-                   progress=progress)
+    acts = _capture(loaded, data.items, settings, ctx, progress)
     timings["capture"] = time.perf_counter() - t0
     model_info = {**loaded.info, "pooling": acts.info.get("pooling")}
+    if ctx is not None:
+        model_info["processes"] = ctx.world
+        mi_device = mi_device if mi_device is not None else ctx.device
     return score_activations(acts, settings, model_info=model_info, data_info=data.info,
                              return_mi_matrix=return_mi_matrix, progress=progress,
-                             mi_backend=mi_backend, mi_device=mi_device, timings=timings)
+                             mi_backend=mi_backend, mi_device=mi_device, timings=timings,
+                             ctx=ctx)
+
+
+def _capture(
+    loaded: Any, items: list[Any], settings: Settings,
+    ctx: distributed.DistContext | None, progress: bool,
+) -> Activations:
+    """Capture all items here, or this rank's batches gathered from every rank."""
+    options = {"pooling": settings.pooling, "layers": settings.layers,
+               "batch_size": settings.batch_size, "max_length": settings.max_length}
+    if ctx is None:
+        return capture(loaded, items, progress=progress, **options)
+    mine = distributed.batch_shard(len(items), settings.batch_size, ctx.rank, ctx.world)
+    if not mine:
+        raise InvalidInputError(
+            f"{len(items)} examples cannot feed {ctx.world} processes with batch size "
+            f"{settings.batch_size}; use fewer processes or a smaller batch size."
+        )
+    local = capture(loaded, [items[i] for i in mine], progress=progress, **options)
+    parts = ctx.all_gather(local.values)
+    values = distributed.merge_batches(parts, len(items), settings.batch_size)
+    return Activations(values, local.layer_names, local.layer_sizes, local.info)
