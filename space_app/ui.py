@@ -1,0 +1,371 @@
+"""Layout and wiring of the Space: four tabs, named API endpoints `/score` and `/compare`.
+
+The event functions here are the boundary: they pass form values to the typed handlers
+(:mod:`.handlers`, :mod:`.comparing`, :mod:`.leaderboard`) and turn library errors into
+``gr.Error`` messages, so users read one line, never a traceback.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from infomem.errors import InfomemError
+from infomem.models import DEFAULT_MODEL_ID
+
+from . import comparing, handlers, leaderboard
+from .config import SpaceConfig
+
+__all__ = ["build_app", "ESTIMATORS"]
+
+log = logging.getLogger("infomem.space")
+
+# Registry dicts drive the dropdowns: value -> what the user reads.
+ESTIMATORS = {
+    "ksg": "KSG, k nearest neighbours (the paper's estimator)",
+    "binned": "Binned (fast; biased upward for small samples)",
+    "none": "None (entropy only)",
+}
+BINNINGS = {
+    "global": "One range for all neurons (the paper's)",
+    "layer": "One range per layer",
+    "neuron": "One range per neuron (robust to outlier dimensions)",
+}
+_FILE_TYPES = [".txt", ".csv", ".tsv", ".json", ".jsonl", ".parquet"]
+_KEEP_FILES_S = 3600
+
+
+def _boundary(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """Library errors become one-line gr.Error messages; bugs are logged, never shown raw."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except InfomemError as e:
+            raise gr.Error(str(e), print_exception=False) from None
+        except Exception as e:  # noqa: BLE001 - the boundary: log it, show one line
+            log.exception("unexpected error in %s", fn.__name__)
+            raise gr.Error(
+                f"Something went wrong on the server ({type(e).__name__}). Try fewer examples "
+                "or another model; if it persists, please report it.",
+                print_exception=False,
+            ) from None
+
+    return wrapper
+
+
+@dataclass
+class _InputControls:
+    source: gr.Radio
+    texts: gr.Textbox
+    file: gr.File
+    dataset: gr.Textbox
+    config: gr.Textbox
+    split: gr.Textbox
+    column: gr.Textbox
+
+    def all(self) -> list[Any]:
+        return [self.source, self.texts, self.file, self.dataset, self.config, self.split,
+                self.column]
+
+
+def _source_visibility(source: str) -> list[Any]:
+    return [gr.update(visible=source == "text"), gr.update(visible=source == "file"),
+            gr.update(visible=source == "dataset"),
+            gr.update(visible=source in ("dataset", "file"))]
+
+
+def _input_controls() -> _InputControls:
+    source = gr.Radio([(label, key) for key, label in handlers.SOURCES.items()],
+                      value="sample", label="Unlabeled inputs")
+    texts = gr.Textbox("", label="Texts, one per line", lines=6, visible=False,
+                       placeholder="the film was wonderful\na dull, overlong plot\n...")
+    file = gr.File(label="Text file (.txt one per line) or table (.csv .json .jsonl .parquet)",
+                   file_types=_FILE_TYPES, type="filepath", visible=False)
+    with gr.Row(visible=False) as dataset_row:
+        dataset = gr.Textbox("", label="Dataset id", placeholder="imdb", scale=2)
+        config = gr.Textbox("", label="Config", placeholder="(default)")
+        split = gr.Textbox("", label="Split", placeholder="validation / test")
+    column = gr.Textbox("", label="Column", placeholder="text (guessed when empty)", visible=False)
+    source.change(_source_visibility, source, [texts, file, dataset_row, column],
+                  api_visibility="private", queue=False)
+    return _InputControls(source, texts, file, dataset, config, split, column)
+
+
+@dataclass
+class _EstimatorControls:
+    max_samples: gr.Number
+    binning: gr.Dropdown
+    mi_estimator: gr.Dropdown
+    bins: gr.Number
+    k: gr.Number
+    mi_neurons_per_layer: gr.Slider
+    seed: gr.Number
+
+    def all(self) -> list[Any]:
+        return [self.max_samples, self.binning, self.mi_estimator, self.bins, self.k,
+                self.mi_neurons_per_layer, self.seed]
+
+
+def _estimator_controls(config: SpaceConfig) -> _EstimatorControls:
+    # A Number, not a Slider: a slider's own bound check would answer API calls over the
+    # cap with a bare "greater than maximum"; ours names the cap and what to do instead.
+    max_samples = gr.Number(config.default_samples, precision=0, minimum=1,
+                            label=f"Max samples (at most {config.max_samples} on this Space; "
+                                  "the paper used 2,500)")
+    with gr.Accordion("Estimator settings", open=False):
+        with gr.Row():
+            binning = gr.Dropdown([(label, key) for key, label in BINNINGS.items()],
+                                  value="global", label="Entropy bin range")
+            mi_estimator = gr.Dropdown([(label, key) for key, label in ESTIMATORS.items()],
+                                       value="ksg", label="Mutual information estimator")
+        with gr.Row():
+            bins = gr.Number(100, label="Entropy bins", precision=0, minimum=2)
+            k = gr.Number(3, label="KSG neighbours k", precision=0, minimum=1)
+            seed = gr.Number(0, label="Seed (subsampling)", precision=0, minimum=0)
+        mi_neurons = gr.Slider(1, 128, value=64, step=1, label="Neurons per layer entering MI")
+    return _EstimatorControls(max_samples, binning, mi_estimator, bins, k, mi_neurons, seed)
+
+
+class _Files:
+    """Per-request folders for downloadable results; old ones are removed as new ones come."""
+
+    def __init__(self) -> None:
+        self._root: Path | None = None
+        self._lock = threading.Lock()
+
+    def new_folder(self) -> Path:
+        with self._lock:
+            if self._root is None:
+                self._root = Path(tempfile.mkdtemp(prefix="infomem-space-"))
+            now = time.time()
+            for old in self._root.iterdir():
+                if now - old.stat().st_mtime > _KEEP_FILES_S:
+                    shutil.rmtree(old, ignore_errors=True)
+            folder = self._root / uuid.uuid4().hex
+            folder.mkdir()
+            return folder
+
+
+def _request(source: str, texts: str, file: str | None, dataset: str, config: str, split: str,
+             column: str, max_samples: float, binning: str, mi_estimator: str, bins: float,
+             k: float, mi_neurons_per_layer: float,
+             seed: float) -> tuple[handlers.InputSpec, handlers.EstimatorChoice]:
+    """Form values (None for cleared boxes) as the handlers' typed requests."""
+    spec = handlers.InputSpec(source=source, texts=texts or "", file=file or None,
+                              dataset=dataset or "", config=config or "", split=split or "",
+                              column=column or "")
+    choice = handlers.EstimatorChoice(max_samples=max_samples, binning=binning,
+                                      mi_estimator=mi_estimator, bins=bins, k=k,
+                                      mi_neurons_per_layer=mi_neurons_per_layer, seed=seed)
+    return spec, choice
+
+
+def _progress_of(progress: Any) -> handlers.Progress:
+    def report(fraction: float, desc: str) -> None:
+        progress(fraction, desc=desc)
+
+    return report
+
+
+def _score_tab(scorer: handlers.Scorer, files: _Files) -> None:
+    space = scorer.config
+    with gr.Row():
+        with gr.Column(scale=2):
+            model = gr.Textbox(DEFAULT_MODEL_ID, label="Model (Hub id)",
+                               info="Empty or the default: the embedded all-MiniLM-L6-v2.")
+            inputs = _input_controls()
+            est = _estimator_controls(space)
+            run = gr.Button("Score", variant="primary", elem_id="score-button")
+        with gr.Column(scale=3):
+            headline = gr.Markdown("Score a model to see its entropy and MI here.",
+                                   elem_id="score-headline")
+            plot = gr.Plot(label="Entropy per layer (notched box plot) and pairwise MI",
+                           elem_id="score-plot")
+            table = gr.Dataframe(label="Per layer (nats)", interactive=False)
+            result_file = gr.File(label="Result JSON", interactive=False)
+            command = gr.Code(label="Put it on the model card (after downloading the JSON)",
+                              language="shell", interactive=False)
+            with gr.Accordion("Scores as JSON", open=False):
+                scores = gr.JSON(label="Scores")
+
+    @_boundary
+    def score(model_id: str = DEFAULT_MODEL_ID, source: str = "sample", texts: str = "",
+              file: str | None = None, dataset: str = "", config: str = "", split: str = "",
+              column: str = "", max_samples: float = space.default_samples,
+              binning: str = "global", mi_estimator: str = "ksg", bins: float = 100, k: float = 3,
+              mi_neurons_per_layer: float = 64, seed: float = 0,
+              progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - gradio's API
+              ) -> tuple[Any, ...]:
+        """Score one model: entropy and MI of its neurons on unlabeled inputs."""
+        spec, choice = _request(source, texts, file, dataset, config, split, column,
+                                max_samples, binning, mi_estimator, bins, k,
+                                mi_neurons_per_layer, seed)
+        result = scorer.score(model_id, spec, choice, progress=_progress_of(progress))
+        progress(0.95, desc="drawing")
+        view = handlers.score_view(result, files.new_folder())
+        return (view.headline, view.figure, view.table, view.result_path, view.card_command,
+                view.scores)
+
+    run.click(score, [model, *inputs.all(), *est.all()],
+              [headline, plot, table, result_file, command, scores], api_name="score")
+
+
+def _compare_tab(scorer: handlers.Scorer) -> None:
+    space = scorer.config
+    with gr.Row():
+        with gr.Column(scale=2):
+            model_ids = gr.Textbox("", lines=3, placeholder=DEFAULT_MODEL_ID,
+                                   label=f"Model ids, one per line (at most {space.max_models})")
+            uploads = gr.File(label="…and/or result JSONs (from Score or `infomem score --out`)",
+                              file_count="multiple", file_types=[".json"], type="filepath")
+            by = gr.Radio([(label, key) for key, label in comparing.BY.items()],
+                          value="mean_entropy", label="Rank by")
+            with gr.Accordion("Extrinsic values: agree the ranking with a metric", open=False):
+                extrinsic = gr.Textbox("", lines=3, label="`model = value`, one per line",
+                                       placeholder="org/model-a = 0.91\norg/model-b = 0.84")
+                expect = gr.Radio([(label, key) for key, label in comparing.EXPECT.items()],
+                                  value="shortcut", label="The models differ in")
+                higher = gr.Checkbox(True, label="Higher extrinsic values are better")
+            gr.Markdown("Models given by id are scored on these inputs and settings:")
+            inputs = _input_controls()
+            est = _estimator_controls(space)
+            run = gr.Button("Compare", variant="primary", elem_id="compare-button")
+        with gr.Column(scale=3):
+            summary = gr.Markdown("Compare two or more models to rank them here.")
+            table = gr.Dataframe(label="Ranking", interactive=False)
+            plot = gr.Plot(label="Entropy per layer side by side, and MI per layer")
+
+    @_boundary
+    def compare(model_ids: str = "", result_files: list[str] | None = None,
+                by: str = "mean_entropy", extrinsic: str = "", expect: str = "shortcut",
+                higher_is_better: bool = True, source: str = "sample",
+                texts: str = "", file: str | None = None, dataset: str = "", config: str = "",
+                split: str = "", column: str = "", max_samples: float = space.default_samples,
+                binning: str = "global", mi_estimator: str = "ksg", bins: float = 100, k: float = 3,
+                mi_neurons_per_layer: float = 64, seed: float = 0,
+                progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - gradio's API
+              ) -> tuple[Any, ...]:
+        """Rank several models (scored now or uploaded results) by mean entropy and mean MI."""
+        spec, choice = _request(source, texts, file, dataset, config, split, column,
+                                max_samples, binning, mi_estimator, bins, k,
+                                mi_neurons_per_layer, seed)
+        view = comparing.compare_models(scorer, model_ids, result_files, spec, choice, by=by,
+                                        extrinsic_text=extrinsic, expect=expect,
+                                        higher_is_better=bool(higher_is_better),
+                                        progress=_progress_of(progress))
+        return view.summary, view.table, view.figure
+
+    run.click(compare, [model_ids, uploads, by, extrinsic, expect, higher, *inputs.all(),
+                        *est.all()],
+              [summary, table, plot], api_name="compare")
+
+
+def _leaderboard_tab(source: str | None) -> tuple[Callable[[], Any], list[Any]]:
+    """Build the tab; return its loader and outputs, which the app runs on page load."""
+    shown = source or "none configured (set INFOMEM_RESULTS_DATASET or INFOMEM_RESULTS_DIR)"
+    gr.Markdown(f"Results from **{shown}**. Rank only rows of one *group* (same inputs, "
+                "sample count and settings).")
+    with gr.Row():
+        arch = gr.Dropdown([], multiselect=True, label="Architecture")
+        data = gr.Dropdown([], multiselect=True, label="Data")
+        search = gr.Textbox("", label="Model contains")
+    with gr.Row():
+        sort_by = gr.Dropdown(leaderboard.SORTABLE, value="mean entropy", label="Sort by")
+        descending = gr.Checkbox(False, label="Descending")
+        refresh = gr.Button("Reload results")
+    status = gr.Markdown()
+    table = gr.Dataframe(headers=leaderboard.COLUMNS, interactive=False,
+                         elem_id="leaderboard-table")
+    rows = gr.State([])
+
+    @_boundary
+    def load() -> tuple[Any, ...]:
+        board = leaderboard.load_leaderboard(source)
+        note = f"{len(board.rows)} results."
+        if board.skipped:
+            shown = "; ".join(board.skipped[:3])
+            note += f" Skipped {len(board.skipped)} unreadable file(s): {shown}"
+        frame = leaderboard.filter_rows(board.rows)
+        return (board.rows, gr.update(choices=board.choices("architecture"), value=[]),
+                gr.update(choices=board.choices("data"), value=[]), note, frame)
+
+    @_boundary
+    def show(rows: list[dict[str, Any]], arch: list[str], data: list[str], search: str,
+             sort_by: str, descending: bool) -> Any:
+        return leaderboard.filter_rows(rows, architectures=arch or [], data=data or [],
+                                       search=search or "", sort_by=sort_by,
+                                       descending=bool(descending))
+
+    outputs = [rows, arch, data, status, table]
+    refresh.click(load, None, outputs, api_name="leaderboard", queue=False)
+    for control in (arch, data, search, sort_by, descending):
+        control.change(show, [rows, arch, data, search, sort_by, descending], table,
+                       api_visibility="private", queue=False)
+    return load, outputs
+
+
+def _about_text() -> str:
+    return resources.files("infomem.space").joinpath("about.md").read_text("utf-8")
+
+
+def build_app(
+    *,
+    config: SpaceConfig | None = None,
+    results_source: str | None = None,
+    max_samples_cap: int | None = None,
+    allow_local: bool | None = None,
+) -> gr.Blocks:
+    """The Space as a gr.Blocks: Score, Compare, Leaderboard and About tabs.
+
+    Parameters
+    ----------
+    config : SpaceConfig, optional
+        Limits and sources; default: read from the INFOMEM_* environment variables.
+    results_source : str, optional
+        Leaderboard source: a local folder of result JSONs or a Hub dataset id
+        (overrides INFOMEM_RESULTS_DIR / INFOMEM_RESULTS_DATASET).
+    max_samples_cap : int, optional
+        Most examples per request (overrides INFOMEM_SPACE_MAX_SAMPLES).
+    allow_local : bool, optional
+        Accept local paths as model and dataset ids (off by default; on for `infomem app`).
+    """
+    config = config or SpaceConfig.from_env(max_samples=max_samples_cap, allow_local=allow_local)
+    source = results_source or config.results_source
+    scorer = handlers.Scorer(config)
+    files = _Files()
+    with gr.Blocks(title="infomem: memorization from activation diversity",
+                   delete_cache=(1800, 3600)) as demo:
+        gr.Markdown(
+            "# infomem\nLabel-free memorization diagnostics: per-neuron **entropy** and "
+            "pairwise **mutual information** of a model's activations on unlabeled inputs "
+            "(Bansal, Pruthi & Belinkov, NeurIPS 2022). Low entropy with high MI suggests "
+            "shortcut memorization; high entropy with low MI, example-level memorization."
+        )
+        with gr.Tabs():
+            with gr.Tab("Score", id="score"):
+                _score_tab(scorer, files)
+            with gr.Tab("Compare", id="compare"):
+                _compare_tab(scorer)
+            with gr.Tab("Leaderboard", id="leaderboard"):
+                load, outputs = _leaderboard_tab(source)
+            with gr.Tab("About", id="about"):
+                gr.Markdown(_about_text())
+        demo.load(load, None, outputs, api_visibility="private", queue=False)
+    demo.queue(default_concurrency_limit=config.concurrency, max_size=config.max_queue)
+    demo.infomem_config = config  # type: ignore[attr-defined]  # for tests and the CLI
+    return demo
