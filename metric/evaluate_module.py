@@ -103,6 +103,7 @@ class InfoMem(evaluate.Metric):
         )
 
     def compute(self, *, predictions: Any = None, references: Any = None, **kwargs: Any) -> Any:
+        """Score the model on `predictions` (unlabeled texts); see the arguments below."""
         # Check inputs here: evaluate's own feature check gives a long, unclear message.
         if predictions is not None:
             check_texts(predictions, name="predictions")

@@ -1,0 +1,92 @@
+"""Every route to the evaluate metric, each in a fresh process with a temporary HF_HOME."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from infomem.evaluate_module import metric_card_text
+from infomem.install import install_metric, metric_script_path
+
+SCRIPT = r"""
+import json, sys, evaluate, infomem
+texts = ["the good film", "a bad movie", "i love this cat", "red blue", "the old river"] * 8
+route, model = sys.argv[1], sys.argv[2]
+if route == "name":
+    metric = evaluate.load("infomem", model_id=model)
+    kwargs = {}
+elif route == "script":
+    metric = evaluate.load(str(infomem.metric_script_path()))
+    kwargs = {"model_id": model}
+else:
+    metric = infomem.InfoMem(model_id=model)
+    kwargs = {}
+out = metric.compute(predictions=texts, mi_neurons_per_layer=4, bins=20, **kwargs)
+again = metric.compute(predictions=texts, mi_neurons_per_layer=4, bins=20, **kwargs)
+errors = []
+for bad in ([], ["ok", 3]):
+    try:
+        metric.compute(predictions=bad)
+    except ValueError as e:
+        errors.append(str(e))
+print(json.dumps({"cls": type(metric).__name__, "out": out, "same": out == again,
+                  "cached_models": len(metric._models), "errors": errors}))
+"""
+
+
+def _run(route, model, env):
+    proc = subprocess.run([sys.executable, "-c", SCRIPT, route, str(model)], capture_output=True,
+                          text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture
+def hf_env(tmp_path):
+    env = {**os.environ, "HF_HOME": str(tmp_path / "hf"), "HF_EVALUATE_OFFLINE": "1",
+           "HF_HUB_OFFLINE": "1"}
+    env.pop("HF_MODULES_CACHE", None)
+    return env
+
+
+@pytest.mark.parametrize("route", ["name", "script", "class"])
+def test_metric_routes(route, tiny_bert, hf_env, tmp_path):
+    if route == "name":
+        done = subprocess.run([sys.executable, "-m", "infomem.cli", "install-metric"],
+                              capture_output=True, text=True, env=hf_env, timeout=60)
+        assert done.returncode == 0 and "evaluate.load('infomem')" in done.stdout
+    got = _run(route, tiny_bert, hf_env)
+    assert got["cls"] == "InfoMem" and got["same"] and got["cached_models"] == 1
+    out = got["out"]
+    assert {"mean_entropy", "median_entropy", "mean_mi", "per_layer", "settings"} <= set(out)
+    assert out["n_samples"] == 40 and len(out["per_layer"]) == 2
+    assert out["settings"]["bins"] == 20 and out["settings"]["model"]["architecture"] == "BertModel"
+    assert got["errors"] == ["`predictions` is empty: pass at least one text.",
+                             "`predictions[1]` is int, not a string: pass the texts themselves."]
+
+
+def test_install_metric_is_idempotent(tmp_path):
+    first = install_metric(tmp_path)
+    second = install_metric(tmp_path)
+    assert first == second and first.read_bytes() == metric_script_path().read_bytes()
+    parent = first.parent.parent
+    assert [p.name for p in parent.iterdir() if p.is_dir()] == [first.parent.name]
+    assert len(first.parent.name) == 64 and (first.parent / "__init__.py").exists()
+
+
+def test_metric_script_has_one_import_per_line():
+    for line in metric_script_path().read_text().splitlines():
+        if line.startswith("import "):
+            assert "," not in line.split("#")[0]
+
+
+def test_metric_card_follows_evaluates_template():
+    card = metric_card_text()
+    assert card.startswith("---\n") and "sdk: gradio" in card and "- evaluate" in card
+    for heading in ("## Metric Description", "## How to Use", "### Inputs", "### Output Values",
+                    "## Limitations and Bias", "## Citation"):
+        assert heading in card
