@@ -84,6 +84,7 @@ def _add_score(sub: Any) -> None:
     m.add_argument("--trust-remote-code", action="store_true")
     m.add_argument("--num-processes", type=int, default=1,
                    help="capture and KSG split across N processes (torchrun; one per GPU)")
+    m.add_argument("--mi-device", help='run KSG with torch on this device, e.g. "cuda"')
     _settings_args(p)
     o = p.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print the scores as JSON on stdout")
@@ -128,6 +129,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         file=args.file, revision=args.revision, device_map=args.device_map,
         torch_dtype=args.torch_dtype, trust_remote_code=args.trust_remote_code,
         return_mi_matrix=args.mi_matrix, progress=not args.quiet and not args.json,
+        mi_device=args.mi_device,
         settings=_settings_from(args),
     )
     if os.environ.get("RANK", "0") != "0":

