@@ -132,7 +132,8 @@ def _resolve_layers(
             chosen = [(i % len(blocks), blocks[i]) for i in indices]
         except IndexError as e:
             raise InvalidInputError(
-                f"Layer index out of range: the model has {len(blocks)} blocks; received {list(layers or [])}."
+                f"Layer index out of range: the model has {len(blocks)} blocks; "
+                f"received {list(layers or [])}."
             ) from e
         return [f"layer.{i}" for i, _ in chosen], [m for _, m in chosen], path
     missing = [x for x in layers if x not in modules]

@@ -117,7 +117,8 @@ def _load_dataset(
         raise DataError(f"Cannot load dataset {dataset!r}: {_first_line(e)}") from e
     if isinstance(loaded, (datasets.DatasetDict, datasets.IterableDatasetDict)):
         splits = list(loaded)
-        chosen = split or ("validation" if "validation" in splits else "test" if "test" in splits else splits[0])
+        preferred = [s for s in ("validation", "test") if s in splits]
+        chosen = split or (preferred[0] if preferred else splits[0])
         if chosen not in loaded:
             raise DataError(
                 f"Split {chosen!r} is not in dataset {dataset!r}; its splits are: "
@@ -132,7 +133,9 @@ def _first_line(e: Exception) -> str:
     return text.splitlines()[0] if text else type(e).__name__
 
 
-def _from_dataset(ds: Any, column: str | None, where: str, max_samples: int, seed: int) -> tuple[list[Any], str, int | None]:
+def _from_dataset(
+    ds: Any, column: str | None, where: str, max_samples: int, seed: int
+) -> tuple[list[Any], str, int | None]:
     import datasets
 
     columns = list(ds.column_names or [])
@@ -202,7 +205,9 @@ def _take(items: Sequence[Any], max_samples: int, seed: int) -> tuple[list[Any],
     return [items[i] for i in keep], len(items)
 
 
-def _from_memory(inputs: Any, column: str | None, max_samples: int, seed: int) -> tuple[list[Any], int | None, dict[str, Any]]:
+def _from_memory(
+    inputs: Any, column: str | None, max_samples: int, seed: int
+) -> tuple[list[Any], int | None, dict[str, Any]]:
     import datasets
 
     if isinstance(inputs, (datasets.Dataset, datasets.IterableDataset)):

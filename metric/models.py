@@ -177,7 +177,7 @@ def load_model(
         if torch_dtype is not None:
             kwargs["dtype"] = torch_dtype if torch_dtype == "auto" else getattr(torch, torch_dtype)
         model = transformers.AutoModel.from_pretrained(path, **kwargs)
-    except (OSError, ValueError, EnvironmentError) as e:
+    except (OSError, ValueError) as e:
         raise _load_error(display_id, e) from e
     model.eval()
     return wrap_model(model, processor, model_id=display_id, revision=revision, kind=kind)

@@ -4,8 +4,8 @@ summaries, and the provenance that makes a Result reproducible and comparable.""
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
-from datetime import datetime, timezone
+from collections.abc import Sequence
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -188,7 +188,7 @@ def score_activations(
         data=dict(data_info or {}),
         versions=library_versions(),
         timings={k: round(v, 4) for k, v in timings.items()},
-        created_at=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
         neuron_entropy=h,
         mi_matrix=mi if return_mi_matrix else None,
         mi_neurons=cols if return_mi_matrix else None,

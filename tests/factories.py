@@ -13,7 +13,9 @@ WORDS = (
 
 def write_vocab(folder: Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
-    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *[f"##{c}" for c in "abcdefghijklmnopqrstuvwxyz"], *"abcdefghijklmnopqrstuvwxyz.,!?"]
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", *WORDS, *[f"##{c}" for c in letters],
+             *letters, *".,!?"]
     path = folder / "vocab.txt"
     path.write_text("\n".join(dict.fromkeys(vocab)) + "\n", encoding="utf-8")
     return path
@@ -102,7 +104,7 @@ def tiny_mlp(seed: int = 0, widths=(10, 16, 16, 16, 3)):
 
     torch.manual_seed(seed)
     layers = []
-    for a, b in zip(widths[:-1], widths[1:]):
+    for a, b in zip(widths[:-1], widths[1:], strict=True):
         layers += [torch.nn.Linear(a, b), torch.nn.ReLU()]
     return torch.nn.Sequential(*layers[:-1])
 

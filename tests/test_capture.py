@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 import torch
 
-import factories
 from infomem.capture import Activations, capture, capture_module, pool
 from infomem.errors import InvalidInputError
 from infomem.models import load_model
+
+import factories
 
 
 def _alone(loaded, texts, **kw):

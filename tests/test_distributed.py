@@ -10,10 +10,11 @@ import sys
 import numpy as np
 import pytest
 
-import factories
 from infomem.capture import capture
 from infomem.distributed import batch_shard, merge_batches, pair_shard
 from infomem.models import load_model
+
+import factories
 
 
 @pytest.mark.parametrize("n, batch, world", [(10, 3, 2), (7, 4, 3), (16, 4, 2), (1, 16, 2)])

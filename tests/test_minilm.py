@@ -11,8 +11,9 @@ import sys
 import numpy as np
 import pytest
 
-import factories
 from infomem.scores import score
+
+import factories
 
 
 @pytest.mark.slow
