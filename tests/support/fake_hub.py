@@ -72,7 +72,7 @@ class FakeHub:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="fake-hub", daemon=True
+            target=self._server.serve_forever, args=(0.05,), name="fake-hub", daemon=True
         )
         self._thread.start()
         return self
@@ -343,6 +343,8 @@ class _Handler(BaseHTTPRequestHandler):
             return self._commits(repo_type, repo_id, _split_revision(rest[1:])[0])
         if method == "GET" and rest == ["refs"]:
             return self._refs(repo_type, repo_id)
+        if repo_type == "space" and rest == ["variables"]:
+            return self._variables(repo_type, repo_id)
         if head == "discussions":
             return self._route_discussions(method, repo_type, repo_id, rest[1:])
         return self._unhandled()
@@ -624,7 +626,7 @@ class _Handler(BaseHTTPRequestHandler):
                     author=user.name,
                     description=header.get("description") or "",
                 )
-                disc.base = revision
+                disc.base, disc.status = revision, "open"
                 ref = disc.ref
             else:
                 ref = revision
@@ -667,11 +669,25 @@ class _Handler(BaseHTTPRequestHandler):
             raise HubRequestError(400, f"Pull request #{num} is {disc.status}")
         return user
 
+    def _variables(self, repo_type: str, repo_id: str) -> int:
+        repo = self._repo(repo_type, repo_id)
+        self._require_write(repo)
+        if self.method == "POST":
+            payload = self.json_body()
+            entry = {"value": str(payload.get("value", ""))}
+            if payload.get("description") is not None:
+                entry["description"] = str(payload["description"])
+            repo.variables[str(payload["key"])] = entry
+        elif self.method != "GET":
+            return self._unhandled()
+        return self.send(200, repo.variables)
+
     # discussions --------------------------------------------------------------------
     def _route_discussions(self, method: str, repo_type: str, repo_id: str, rest: list[str]) -> int:
         repo = self._repo(repo_type, repo_id)
         if not rest and method == "GET":
-            items = [self._discussion_json(repo, d) for d in reversed(repo.discussions)]
+            wanted = [d for d in reversed(repo.discussions) if self._discussion_matches(d)]
+            items = [self._discussion_json(repo, d) for d in wanted]
             return self.send(
                 200,
                 {"discussions": items, "count": len(items), "start": 0, "numClosedDiscussions": 0},
@@ -707,6 +723,18 @@ class _Handler(BaseHTTPRequestHandler):
             disc.status = self.json_body().get("status", disc.status)
             return self.send(200, {})
         return self._unhandled()
+
+    def _discussion_matches(self, disc: Discussion) -> bool:
+        kind, status, author = (self.query.get(k) for k in ("type", "status", "author"))
+        if kind == "pull_request" and not disc.is_pull_request:
+            return False
+        if kind == "discussion" and disc.is_pull_request:
+            return False
+        if status == "open" and disc.status not in ("open", "draft"):
+            return False
+        if status == "closed" and disc.status not in ("closed", "merged"):
+            return False
+        return author is None or disc.author == author
 
     def _discussion_json(
         self, repo: Repo, disc: Discussion, *, details: bool = False

@@ -77,6 +77,7 @@ class Repo:
     commits: dict[str, Commit] = field(default_factory=dict)
     refs: dict[str, str] = field(default_factory=dict)  # "main" / "refs/pr/1" -> sha
     discussions: list[Discussion] = field(default_factory=list)
+    variables: dict[str, dict[str, str]] = field(default_factory=dict)  # spaces: key -> value/desc
 
     @property
     def namespace(self) -> str:
