@@ -1,0 +1,143 @@
+"""annotate_model_card against the fake Hub: PR by default, direct commit on request,
+dry runs and refusals write nothing, a second run writes nothing."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infomem.errors import HubError, InvalidInputError
+from infomem.hub import annotate_model_card
+from infomem.hub.card_text import SECTION_START
+from infomem.hub.cards import COMMIT_TITLE, PLOT_PATH, RESULT_PATH, annotate_card_file
+from tests.support.fixtures import USERS
+from tests.support.results import make_result, result_dict
+
+ALICE, BOB, CAROL = USERS["alice"], USERS["bob"], USERS["carol"]
+CARD = "---\r\nlicense: mit\r\ntags:\r\n- bert\r\n---\r\n# Tiny BERT 🤗\r\n\r\nSmall.\r\n"
+REPO = "alice/tiny-bert"
+
+
+@pytest.fixture
+def hub(hub_client):
+    hub_client.seed_repo(REPO, {"README.md": CARD, "config.json": "{}"})
+    return hub_client
+
+
+@pytest.fixture(scope="module")
+def result():
+    return make_result(REPO)
+
+
+def _writes(hub) -> list:
+    return [w for w in hub.writes() if "validate-yaml" not in w[1]]
+
+
+def test_pr_by_default_then_no_op(hub, result):
+    main = hub.refs(REPO)["main"]
+    update = annotate_model_card(REPO, result, token=BOB)
+    assert update.revision == "refs/pr/1" and update.pr_url.endswith("/discussions/1")
+    assert hub.refs(REPO)["main"] == main  # main untouched
+    files = hub.files(REPO, revision="refs/pr/1")
+    card = files["README.md"].decode()
+    assert card.startswith("---\r\nlicense: mit\r\ntags:\r\n- bert\r\nmodel-index:\r\n")
+    assert "# Tiny BERT 🤗\r\n\r\nSmall.\r\n\r\n" + SECTION_START in card
+    assert files[PLOT_PATH].startswith(b"\x89PNG")
+    assert json.loads(files[RESULT_PATH])["model"]["id"] == REPO
+    assert ".eval_results/infomem_mean_entropy.yaml" in files
+    assert hub.discussions(REPO)[0].title == COMMIT_TITLE
+    # A second run finds its open PR already holds these scores: nothing written, no new PR.
+    writes = len(_writes(hub))
+    again = annotate_model_card(REPO, result, token=BOB)
+    assert not again.changed and again.pr_url == update.pr_url
+    assert len(_writes(hub)) == writes and len(hub.discussions(REPO)) == 1
+
+
+def test_new_result_updates_the_open_pr(hub, result):
+    annotate_model_card(REPO, result, token=BOB)
+    newer = make_result(REPO, mean_entropy=2.5, mean_mi=None)
+    update = annotate_model_card(REPO, newer, token=BOB)
+    assert update.revision == "refs/pr/1" and len(hub.discussions(REPO)) == 1
+    files = hub.files(REPO, revision="refs/pr/1")
+    assert "| Mean neuron entropy | 2.5000 |" in files["README.md"].decode()
+    assert ".eval_results/infomem_mean_mi.yaml" not in files  # stale score file removed
+    other = annotate_model_card(REPO, newer, token=ALICE)  # alice has no open PR: opens one
+    assert other.revision == "refs/pr/2"
+
+
+def test_direct_commit_only_when_asked(hub, result):
+    update = annotate_model_card(REPO, result, token=ALICE, create_pr=False)
+    assert update.pr_url is None and update.revision == "main"
+    assert SECTION_START in hub.read(REPO, "README.md").decode()
+    assert hub.discussions(REPO) == []
+    history = hub.history(REPO)
+    assert not annotate_model_card(REPO, result, token=ALICE, create_pr=False).changed
+    assert hub.history(REPO) == history
+
+
+def test_dry_run_writes_nothing_and_needs_no_token(hub, result):
+    before = len(hub.writes())
+    update = annotate_model_card(REPO, result, token=None, dry_run=True)
+    assert update.changed and update.dry_run and update.diff.startswith("--- a/README.md")
+    assert "+<!-- infomem:start -->" in update.diff.replace("\r", "")
+    assert len(hub.writes()) == before
+    assert set(hub.files(REPO)) == {".gitattributes", "README.md", "config.json"}
+
+
+@pytest.mark.parametrize("token, create_pr, match", [
+    (None, True, "No Hugging Face token found"),
+    ("hf_not_a_real_token", True, "rejected the token"),
+    (CAROL, True, "read-only"),
+    (BOB, False, "no write access.*pull request"),
+])
+def test_refusals_write_nothing(hub, result, token, create_pr, match):
+    before = hub.refs(REPO)
+    with pytest.raises(HubError, match=match) as err:
+        annotate_model_card(REPO, result, token=token, create_pr=create_pr)
+    assert "\n" not in str(err.value)
+    assert hub.refs(REPO) == before and hub.discussions(REPO) == []
+    assert err.value.__cause__ is not None or token in (None, CAROL)
+    for secret in USERS.values():
+        assert secret not in str(err.value)
+
+
+def test_repo_not_found_and_private(hub_client, result):
+    with pytest.raises(HubError, match="`alice/missing` was not found.*Check the repo id"):
+        annotate_model_card("alice/missing", make_result("alice/missing"), token=BOB)
+    hub_client.seed_repo("alice/secret", {"README.md": "# s\n"}, private=True)
+    with pytest.raises(HubError, match="was not found.*private.*no token was given"):
+        annotate_model_card("alice/secret", make_result("alice/secret"), dry_run=True)
+
+
+def test_result_for_another_model_refused_unless_force(hub, result):
+    other = make_result("bob/another-model")
+    with pytest.raises(InvalidInputError, match="not `alice/tiny-bert`"):
+        annotate_model_card(REPO, other, token=BOB)
+    assert hub.discussions(REPO) == []
+    assert annotate_model_card(REPO, other, token=BOB, force=True).revision == "refs/pr/1"
+
+
+def test_card_without_readme_gets_one(hub_client, result):
+    hub_client.seed_repo("alice/bare", {"config.json": "{}"})
+    annotate_model_card("alice/bare", make_result("alice/bare"), token=ALICE, create_pr=False)
+    card = hub_client.read("alice/bare", "README.md").decode()
+    assert card.startswith("---\nmodel-index:\n- name: bare\n") and SECTION_START in card
+
+
+def test_result_json_path_and_no_token_leak(hub, tmp_path, result):
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps(result_dict(REPO)))
+    update = annotate_model_card(REPO, str(path), token=ALICE, create_pr=False)
+    everything = b"".join(hub.files(REPO).values()).decode("utf-8", "replace")
+    assert ALICE not in everything and ALICE not in update.summary() and ALICE not in repr(update)
+
+
+def test_offline_card_file(tmp_path, result):
+    readme = tmp_path / "README.md"
+    readme.write_bytes(CARD.encode())
+    new, diff = annotate_card_file(readme, result, output=tmp_path / "out.md", repo_id=REPO)
+    assert (tmp_path / "out.md").read_bytes() == new.encode() and readme.read_bytes() == CARD.encode()
+    assert diff and annotate_card_file(tmp_path / "out.md", result)[1] == ""
+    with pytest.raises(InvalidInputError):
+        annotate_card_file(readme, result, repo_id="bob/x")
