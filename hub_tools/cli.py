@@ -1,0 +1,126 @@
+"""`infomem card | publish-metric | push-results`: the Hub subcommands.
+
+(`infomem deploy-space` lives with the Space app, in infomem.space.cli, and uploads
+through :func:`infomem.hub.upload_space`.)
+
+`add_parsers(subparsers)` registers them on the `infomem` command; each handler takes the
+parsed arguments and returns an exit code. Errors are InfomemError subclasses, which the
+`infomem` entry point prints as one line. Hub libraries load inside the handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any
+
+from infomem.errors import InvalidInputError
+
+__all__ = ["add_parsers", "cmd_card", "cmd_publish_metric", "cmd_push_results"]
+
+_TOKEN_HELP = "Hub token (default: HF_TOKEN or the `hf auth login` token); never printed"
+
+
+def _token(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--token", default=None, help=_TOKEN_HELP)
+
+
+def add_parsers(sub: Any) -> None:
+    """Register the Hub subcommands on an argparse subparsers object (skips names taken)."""
+    taken = set(getattr(sub, "choices", None) or {})
+    for name, build in (("card", _add_card), ("publish-metric", _add_publish_metric),
+                        ("push-results", _add_push_results)):
+        if name not in taken:
+            build(sub)
+
+
+def _add_card(sub: Any) -> None:
+    p = sub.add_parser(
+        "card", help="write scores into a model card on the Hub (a PR by default)",
+        description="Add a result's scores to MODEL_ID's card: model-index eval results, "
+        ".eval_results/ files, and a section with per-layer table, settings, limits and a plot. "
+        "Opens a pull request unless --commit-directly. Only infomem's parts of the card change; "
+        "running it again changes nothing.",
+    )
+    p.add_argument("model_id", help="Hub model id the result belongs to (ORG/NAME)")
+    p.add_argument("result", help="result JSON written by `infomem score --out`")
+    p.add_argument("--commit-directly", action="store_true",
+                   help="commit to main instead of opening a PR (needs write access)")
+    p.add_argument("--dry-run", action="store_true", help="print the card diff; write nothing")
+    p.add_argument("--readme", help="offline: edit this local card file instead of the Hub")
+    p.add_argument("--output", help="offline: where to write the edited card (with --readme)")
+    p.add_argument("--force", action="store_true",
+                   help="accept a result whose model id differs from MODEL_ID")
+    p.add_argument("--message", help="commit message / PR title")
+    _token(p)
+    p.set_defaults(handler=cmd_card)
+
+
+def cmd_card(args: argparse.Namespace) -> int:
+    from infomem.hub.cards import annotate_card_file, annotate_model_card
+
+    if args.output and not args.readme:
+        raise InvalidInputError("`--output` needs `--readme IN` (the local card to edit).")
+    if args.readme:
+        if not args.output and not args.dry_run:
+            raise InvalidInputError("With `--readme`, pass `--output OUT` (or `--dry-run` for the diff).")
+        _new, diff = annotate_card_file(args.readme, args.result, repo_id=args.model_id,
+                                        force=args.force,
+                                        output=None if args.dry_run else args.output)
+        if args.dry_run:
+            sys.stdout.write(diff or "No change: the card already holds these scores.\n")
+        else:
+            print(f"Wrote {args.output}" + ("" if diff else " (no change)."))
+        return 0
+    update = annotate_model_card(
+        args.model_id, args.result, create_pr=not args.commit_directly, token=args.token,
+        dry_run=args.dry_run, force=args.force, commit_message=args.message,
+    )
+    if args.dry_run and update.diff:
+        sys.stdout.write(update.diff)
+    print(update.summary())
+    return 0
+
+
+def _add_publish_metric(sub: Any) -> None:
+    p = sub.add_parser(
+        "publish-metric", help="publish the metric as a Space for evaluate.load('ORG/NAME')",
+        description="Create or update the Space ORG/NAME with NAME.py (the evaluate metric "
+        "script), its metric card, app.py and requirements.txt.",
+    )
+    p.add_argument("repo_id", metavar="ORG/NAME", help="the Space to create or update")
+    p.add_argument("--private", action="store_true", help="create the Space private")
+    _token(p)
+    p.set_defaults(handler=cmd_publish_metric)
+
+
+def cmd_publish_metric(args: argparse.Namespace) -> int:
+    from infomem.hub.spaces import publish_metric
+
+    upload = publish_metric(args.repo_id, token=args.token, private=args.private)
+    print(upload.summary())
+    print(f'Load it with: evaluate.load("{args.repo_id}")')
+    return 0
+
+
+def _add_push_results(sub: Any) -> None:
+    p = sub.add_parser(
+        "push-results", help="add result JSONs to a Hub dataset (the Space leaderboard)",
+        description="Append results to DATASET_ID's results/infomem.jsonl (creating the dataset "
+        "if needed); one record per model x inputs x settings, re-runs replace their record.",
+    )
+    p.add_argument("dataset_id", help="Hub dataset repo (ORG/NAME)")
+    p.add_argument("results", nargs="+", metavar="RESULT.json", help="result files")
+    p.add_argument("--create-pr", action="store_true", help="open a PR instead of committing")
+    p.add_argument("--private", action="store_true", help="create the dataset private")
+    _token(p)
+    p.set_defaults(handler=cmd_push_results)
+
+
+def cmd_push_results(args: argparse.Namespace) -> int:
+    from infomem.hub.results_repo import push_results
+
+    outcome = push_results(args.dataset_id, args.results, token=args.token,
+                           create_pr=args.create_pr, private=args.private)
+    print(outcome.summary())
+    return 0

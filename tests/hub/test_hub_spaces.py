@@ -1,0 +1,64 @@
+"""publish_metric / upload_space against the fake Hub (in-process)."""
+
+from __future__ import annotations
+
+import pytest
+
+from infomem.errors import HubError, InvalidInputError
+from infomem.hub import publish_metric, upload_space
+from infomem.hub.card_text import parse_header, split_card
+from infomem.install import metric_script_path
+from tests.support.fixtures import USERS
+
+ALICE, BOB = USERS["alice"], USERS["bob"]
+
+
+def test_publish_metric_space_layout(hub_client):
+    upload = publish_metric("infomem-org/memscore", token=ALICE)
+    assert upload.url.endswith("/spaces/infomem-org/memscore")
+    files = hub_client.files("infomem-org/memscore", repo_type="space")
+    assert files["memscore.py"] == metric_script_path().read_bytes()
+    assert {"README.md", "app.py", "requirements.txt"} <= set(files)
+    meta = parse_header(split_card(files["README.md"].decode()).header)
+    assert meta["title"] == "memscore" and meta["sdk"] == "gradio" and meta["app_file"] == "app.py"
+    assert {"evaluate", "metric"} <= set(meta["tags"])
+    assert "# Metric Card for infomem" in files["README.md"].decode()
+    assert files["requirements.txt"].decode().startswith("infomem>=")
+    compile(files["app.py"], "app.py", "exec")
+    assert hub_client.repo("infomem-org/memscore", "space").sdk == "gradio"
+    history = hub_client.history("infomem-org/memscore", repo_type="space")
+    publish_metric("infomem-org/memscore", token=ALICE)  # unchanged: no new commit
+    assert hub_client.history("infomem-org/memscore", repo_type="space") == history
+
+
+def test_publish_metric_refusals(hub_client):
+    with pytest.raises(HubError, match="no write access|rights"):
+        publish_metric("alice/infomem", token=BOB)
+    with pytest.raises(InvalidInputError, match="ORG/NAME"):
+        publish_metric("infomem", token=ALICE)
+    with pytest.raises(HubError, match="No Hugging Face token"):
+        publish_metric("alice/infomem")
+
+
+def test_upload_space_folder_and_mapping(hub_client, tmp_path):
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    (tmp_path / "__pycache__").mkdir()
+    (tmp_path / "__pycache__" / "app.cpython-311.pyc").write_bytes(b"\0")
+    (tmp_path / "README.md").write_text("---\ntitle: keep\nemoji: 🐙\n---\n# Mine\n")
+    upload_space("alice/app", tmp_path, readme_yaml={"title": "new"}, requirements=["numpy"],
+                 token=ALICE)
+    files = hub_client.files("alice/app", repo_type="space")
+    assert set(files) == {".gitattributes", "README.md", "app.py", "requirements.txt"}
+    assert files["README.md"].decode() == "---\ntitle: new\nemoji: 🐙\nsdk: gradio\n---\n# Mine\n"
+    # The call `infomem deploy-space` (infomem.space.deploy) makes: text files + variables.
+    readme = "---\ntitle: demo\nsdk: gradio\napp_file: app.py\n---\n# demo\n"
+    upload = upload_space("alice/demo", {"app.py": "demo = None\n", "README.md": readme,
+                                         "requirements.txt": "infomem\n"},
+                          token=ALICE, private=True,
+                          variables={"INFOMEM_RESULTS_DATASET": "alice/infomem-results"})
+    assert upload.files == ["README.md", "app.py", "requirements.txt"]
+    assert hub_client.read("alice/demo", "README.md", repo_type="space").decode() == readme
+    repo = hub_client.repo("alice/demo", "space")
+    assert repo.private and repo.variables["INFOMEM_RESULTS_DATASET"]["value"] == "alice/infomem-results"
+    with pytest.raises(InvalidInputError, match="does not exist"):
+        upload_space("alice/demo", tmp_path / "missing", token=ALICE)
