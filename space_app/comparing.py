@@ -32,7 +32,7 @@ __all__ = ["CompareView", "parse_extrinsic", "load_uploaded", "compare_results",
 
 BY = {"mean_entropy": "mean entropy (highest first)", "mean_mi": "mean MI (lowest first)",
       "median_entropy": "median entropy (highest first)"}
-_PAIR = re.compile(r"^(?P<label>.+?)\s*(?:=|:|,|\t)\s*(?P<value>[-+0-9.eE]+)\s*$")
+_PAIR = re.compile(r"^(?P<label>.+?)\s*(?:=|:|,|\t)\s*(?P<value>\S+)\s*$")
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,15 @@ def ranking_table(comparison: Any) -> Any:
     return pd.DataFrame(rows)
 
 
+def _check_choices(by: str, expect: str) -> None:
+    if by not in BY:
+        raise InvalidInputError(f"Rank by one of {', '.join(BY)}; received {by!r}.")
+    if expect not in EXPECT:
+        raise InvalidInputError(
+            f"`expect` must be one of {', '.join(EXPECT)}; received {expect!r}."
+        )
+
+
 def compare_results(
     results: Sequence[Result],
     *,
@@ -119,12 +128,7 @@ def compare_results(
 
     from .handlers import detached
 
-    if by not in BY:
-        raise InvalidInputError(f"Rank by one of {', '.join(BY)}; received {by!r}.")
-    if expect not in EXPECT:
-        raise InvalidInputError(
-            f"`expect` must be one of {', '.join(EXPECT)}; received {expect!r}."
-        )
+    _check_choices(by, expect)
     if len(results) < 2:
         raise InvalidInputError(
             f"Compare needs at least two results; received {len(results)}. Add model ids "
@@ -164,14 +168,19 @@ def compare_models(
     if len(ids) + len(uploaded) < 2:
         raise InvalidInputError("Compare needs at least two models: add model ids (one per "
                                 "line) or upload result JSONs.")
-    choice.settings(scorer.config)  # refuse bad settings before the first model loads
+    # Everything that can be refused without a model is refused before the first load.
+    labels = dedupe_labels([*ids, *(r.model_id for r in uploaded)])
+    parse_extrinsic(extrinsic_text, labels)
+    _check_choices(by, expect)
+    choice.settings(scorer.config)
     inputs.score_kwargs(scorer.config)
     scored = []
     for i, model_id in enumerate(ids):
         progress(0.85 * i / len(ids), f"scoring {model_id} ({i + 1}/{len(ids)})")
         scored.append(scorer.score(model_id, inputs, choice, return_mi_matrix=False))
-    return compare_results([*scored, *uploaded], by=by, extrinsic_text=extrinsic_text,
-                           expect=expect, higher_is_better=higher_is_better, progress=progress)
+    return compare_results([*scored, *uploaded], labels=labels, by=by,
+                           extrinsic_text=extrinsic_text, expect=expect,
+                           higher_is_better=higher_is_better, progress=progress)
 
 
 def _tau_text(values: dict[str, float | None] | None) -> str:

@@ -92,6 +92,7 @@ def estimate_parameters(model_id: str | None) -> int | None:
 def _count_from_config(model_id: str | None) -> int | None:
     import torch
     import transformers
+
     from infomem.models import default_model_path
 
     path = str(default_model_path() if model_id is None else model_id)

@@ -12,6 +12,7 @@ import shlex
 import threading
 import time
 from collections.abc import Callable, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -132,6 +133,7 @@ class Scorer:
         self.cache = ModelCache(max_models=config.cached_models)
         self._cache_lock = threading.Lock()
         self._model_locks: dict[int, threading.Lock] = {}
+        self._serial = threading.Lock()
 
     def load(self, model_id: str | None) -> LoadedModel:
         guards.check_model_size(model_id, guards.estimate_parameters(model_id), self.config)
@@ -164,13 +166,25 @@ class Scorer:
         loaded = self.load(model_id)
         load_s = time.perf_counter() - t0
         progress(0.15, "waiting for the model" if self._lock_for(loaded).locked() else "scoring")
-        with self._lock_for(loaded):
+        with self._lock_for(loaded), (self._serial if _numba_needs_serial() else nullcontext()):
             progress(0.2, "capturing activations and computing MI")
             result = infomem.score(loaded, settings=settings, return_mi_matrix=return_mi_matrix,
                                    progress=True, **source)
         timings = {"load": round(load_s, 4), **{k: v for k, v in result.timings.items()
                                                  if k != "load"}}
         return dataclasses.replace(result, timings=timings)
+
+
+def _numba_needs_serial() -> bool:
+    """numba's `workqueue` threading layer aborts the process when two threads run parallel
+    kernels at once; with it (or before numba has picked a layer) requests run one by one.
+    The `omp` and `tbb` layers are thread-safe."""
+    try:
+        import numba
+
+        return bool(numba.threading_layer() == "workqueue")
+    except (ImportError, ValueError):  # ValueError: no parallel kernel has run yet
+        return True
 
 
 # --- views -------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from typing import Any
 from infomem.errors import InvalidInputError, ResultFormatError
 from infomem.result import Result
 
-__all__ = ["Leaderboard", "load_leaderboard", "results_from_folder", "rows", "filter_rows",
+__all__ = ["Leaderboard", "load_leaderboard", "describe_source", "results_from_folder", "rows", "filter_rows",
            "COLUMNS", "SORTABLE"]
 
 COLUMNS = ["model", "architecture", "parameters (M)", "data", "S", "bins", "k", "MI estimator",
@@ -32,7 +32,7 @@ class Leaderboard:
 
     rows: list[dict[str, Any]] = field(default_factory=list)
     source: str = ""
-    skipped: list[str] = field(default_factory=list)  # "name: reason"
+    skipped: list[str] = field(default_factory=list)  # files that are not infomem results
 
     def choices(self, column: str) -> list[str]:
         return sorted({str(r[column]) for r in self.rows if r.get(column) not in (None, "")})
@@ -53,8 +53,8 @@ def results_from_folder(folder: str | Path) -> tuple[list[Result], list[str]]:
     for path in paths:
         try:
             results.append(Result.from_json(path))
-        except ResultFormatError as e:
-            skipped.append(f"{path.relative_to(root)}: {e}")
+        except ResultFormatError:
+            skipped.append(str(path.relative_to(root)))  # names only: no server paths shown
     return results, skipped
 
 
@@ -69,6 +69,15 @@ def _results_from_hub(dataset_id: str) -> list[Result]:
     return list(load_results(dataset_id))
 
 
+def describe_source(source: str | Path | None) -> str:
+    """How the page names the source: a Hub dataset id, or a local folder's name only."""
+    if source is None or str(source).strip() == "":
+        return ""
+    text = str(source).strip()
+    path = Path(text).expanduser()
+    return f"the folder `{path.name}`" if path.is_dir() else f"the dataset `{text}`"
+
+
 def load_leaderboard(source: str | Path | None) -> Leaderboard:
     """Read results from a local folder (if `source` is one) or a Hub dataset id."""
     if source is None or str(source).strip() == "":
@@ -78,7 +87,7 @@ def load_leaderboard(source: str | Path | None) -> Leaderboard:
         results, skipped = results_from_folder(Path(text).expanduser())
     else:
         results, skipped = _results_from_hub(text), []
-    return Leaderboard(rows=rows(results), source=text, skipped=skipped)
+    return Leaderboard(rows=rows(results), source=describe_source(text), skipped=skipped)
 
 
 def _data_label(result: Result) -> str:
@@ -109,7 +118,7 @@ def rows(results: Sequence[Result]) -> list[dict[str, Any]]:
         out.append({
             "model": r.model_id,
             "architecture": str(r.model.get("architecture") or "unknown"),
-            "parameters (M)": None if params is None else round(params / 1e6, 1),
+            "parameters (M)": None if params is None else round(params / 1e6, 2),
             "data": _data_label(r),
             "S": r.n_samples,
             "bins": r.settings.bins,

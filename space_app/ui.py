@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import gradio as gr
+
 from infomem.errors import InfomemError
 from infomem.models import DEFAULT_MODEL_ID
 
@@ -89,18 +90,20 @@ def _source_visibility(source: str) -> list[Any]:
             gr.update(visible=source in ("dataset", "file"))]
 
 
-def _input_controls() -> _InputControls:
+def _input_controls(tab: str) -> _InputControls:
     source = gr.Radio([(label, key) for key, label in handlers.SOURCES.items()],
-                      value="sample", label="Unlabeled inputs")
+                      value="sample", label="Unlabeled inputs", elem_id=f"{tab}-source")
     texts = gr.Textbox("", label="Texts, one per line", lines=6, visible=False,
+                       elem_id=f"{tab}-texts",
                        placeholder="the film was wonderful\na dull, overlong plot\n...")
     file = gr.File(label="Text file (.txt one per line) or table (.csv .json .jsonl .parquet)",
-                   file_types=_FILE_TYPES, type="filepath", visible=False)
+                   file_types=_FILE_TYPES, type="filepath", visible=False, elem_id=f"{tab}-file")
     with gr.Row(visible=False) as dataset_row:
         dataset = gr.Textbox("", label="Dataset id", placeholder="imdb", scale=2)
         config = gr.Textbox("", label="Config", placeholder="(default)")
         split = gr.Textbox("", label="Split", placeholder="validation / test")
-    column = gr.Textbox("", label="Column", placeholder="text (guessed when empty)", visible=False)
+    column = gr.Textbox("", label="Column", placeholder="text (guessed when empty)",
+                        visible=False, elem_id=f"{tab}-column")
     source.change(_source_visibility, source, [texts, file, dataset_row, column],
                   api_visibility="private", queue=False)
     return _InputControls(source, texts, file, dataset, config, split, column)
@@ -121,10 +124,10 @@ class _EstimatorControls:
                 self.mi_neurons_per_layer, self.seed]
 
 
-def _estimator_controls(config: SpaceConfig) -> _EstimatorControls:
+def _estimator_controls(config: SpaceConfig, tab: str) -> _EstimatorControls:
     # A Number, not a Slider: a slider's own bound check would answer API calls over the
     # cap with a bare "greater than maximum"; ours names the cap and what to do instead.
-    max_samples = gr.Number(config.default_samples, precision=0, minimum=1,
+    max_samples = gr.Number(config.default_samples, precision=0, elem_id=f"{tab}-max-samples",
                             label=f"Max samples (at most {config.max_samples} on this Space; "
                                   "the paper used 2,500)")
     with gr.Accordion("Estimator settings", open=False):
@@ -134,9 +137,9 @@ def _estimator_controls(config: SpaceConfig) -> _EstimatorControls:
             mi_estimator = gr.Dropdown([(label, key) for key, label in ESTIMATORS.items()],
                                        value="ksg", label="Mutual information estimator")
         with gr.Row():
-            bins = gr.Number(100, label="Entropy bins", precision=0, minimum=2)
-            k = gr.Number(3, label="KSG neighbours k", precision=0, minimum=1)
-            seed = gr.Number(0, label="Seed (subsampling)", precision=0, minimum=0)
+            bins = gr.Number(100, label="Entropy bins", precision=0)
+            k = gr.Number(3, label="KSG neighbours k", precision=0)
+            seed = gr.Number(0, label="Seed (subsampling)", precision=0)
         mi_neurons = gr.Slider(1, 128, value=64, step=1, label="Neurons per layer entering MI")
     return _EstimatorControls(max_samples, binning, mi_estimator, bins, k, mi_neurons, seed)
 
@@ -186,10 +189,10 @@ def _score_tab(scorer: handlers.Scorer, files: _Files) -> None:
     space = scorer.config
     with gr.Row():
         with gr.Column(scale=2):
-            model = gr.Textbox(DEFAULT_MODEL_ID, label="Model (Hub id)",
+            model = gr.Textbox(DEFAULT_MODEL_ID, label="Model (Hub id)", elem_id="score-model",
                                info="Empty or the default: the embedded all-MiniLM-L6-v2.")
-            inputs = _input_controls()
-            est = _estimator_controls(space)
+            inputs = _input_controls("score")
+            est = _estimator_controls(space, "score")
             run = gr.Button("Score", variant="primary", elem_id="score-button")
         with gr.Column(scale=3):
             headline = gr.Markdown("Score a model to see its entropy and MI here.",
@@ -222,7 +225,8 @@ def _score_tab(scorer: handlers.Scorer, files: _Files) -> None:
                 view.scores)
 
     run.click(score, [model, *inputs.all(), *est.all()],
-              [headline, plot, table, result_file, command, scores], api_name="score")
+              [headline, plot, table, result_file, command, scores], api_name="score",
+              show_progress_on=plot)
 
 
 def _compare_tab(scorer: handlers.Scorer) -> None:
@@ -242,8 +246,8 @@ def _compare_tab(scorer: handlers.Scorer) -> None:
                                   value="shortcut", label="The models differ in")
                 higher = gr.Checkbox(True, label="Higher extrinsic values are better")
             gr.Markdown("Models given by id are scored on these inputs and settings:")
-            inputs = _input_controls()
-            est = _estimator_controls(space)
+            inputs = _input_controls("compare")
+            est = _estimator_controls(space, "compare")
             run = gr.Button("Compare", variant="primary", elem_id="compare-button")
         with gr.Column(scale=3):
             summary = gr.Markdown("Compare two or more models to rank them here.")
@@ -272,13 +276,15 @@ def _compare_tab(scorer: handlers.Scorer) -> None:
 
     run.click(compare, [model_ids, uploads, by, extrinsic, expect, higher, *inputs.all(),
                         *est.all()],
-              [summary, table, plot], api_name="compare")
+              [summary, table, plot], api_name="compare", show_progress_on=plot)
 
 
 def _leaderboard_tab(source: str | None) -> tuple[Callable[[], Any], list[Any]]:
     """Build the tab; return its loader and outputs, which the app runs on page load."""
-    shown = source or "none configured (set INFOMEM_RESULTS_DATASET or INFOMEM_RESULTS_DIR)"
-    gr.Markdown(f"Results from **{shown}**. Rank only rows of one *group* (same inputs, "
+    shown = leaderboard.describe_source(source) or (
+        "nowhere yet: set INFOMEM_RESULTS_DATASET (a Hub dataset written by `infomem "
+        "push-results`) or INFOMEM_RESULTS_DIR (a folder of result JSONs)")
+    gr.Markdown(f"Results from {shown}. Rank only rows of one *group* (same inputs, "
                 "sample count and settings).")
     with gr.Row():
         arch = gr.Dropdown([], multiselect=True, label="Architecture")
@@ -298,8 +304,10 @@ def _leaderboard_tab(source: str | None) -> tuple[Callable[[], Any], list[Any]]:
         board = leaderboard.load_leaderboard(source)
         note = f"{len(board.rows)} results."
         if board.skipped:
-            shown = "; ".join(board.skipped[:3])
-            note += f" Skipped {len(board.skipped)} unreadable file(s): {shown}"
+            names = ", ".join(f"`{name}`" for name in board.skipped[:5])
+            more = "…" if len(board.skipped) > 5 else ""
+            note += (f" Skipped {len(board.skipped)} file(s) that are not infomem results: "
+                     f"{names}{more}")
         frame = leaderboard.filter_rows(board.rows)
         return (board.rows, gr.update(choices=board.choices("architecture"), value=[]),
                 gr.update(choices=board.choices("data"), value=[]), note, frame)

