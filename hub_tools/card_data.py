@@ -141,7 +141,7 @@ def merge_model_index(existing: Any, ours: list[dict[str, Any]], model_name: str
     for n, entry in enumerate(index):
         if not isinstance(entry, dict) or not isinstance(entry.get("results"), list):
             continue
-        kept = []
+        kept: list[Any] = []
         for result in entry["results"]:
             stripped = None if _is_ours(result) else _strip_ours(result)
             if stripped is None and position is None and n == 0:

@@ -138,12 +138,10 @@ def _plot_bytes(result: Any) -> bytes:
 
 
 def _result_bytes(result: Any) -> bytes:
-    data = result.to_dict()
+    data = json.loads(result.to_json())
     for heavy in ("neuron_entropy", "mi_matrix", "mi_neurons"):
         data.pop(heavy, None)  # keep the card's copy small; the scores are all there
-    from infomem.result import _jsonable
-
-    return (json.dumps(_jsonable(data), indent=2, allow_nan=False) + "\n").encode()
+    return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
 def annotate_model_card(

@@ -51,13 +51,11 @@ def record_key(result: Any) -> str:
 
 def to_record(result: Any) -> dict[str, Any]:
     """Flat columns for tables (the Space leaderboard, the dataset viewer) + the full result."""
-    from infomem.result import _jsonable
-
-    full = result.to_dict()
+    full = json.loads(result.to_json())  # plain JSON types, non-finite floats as null
     for heavy in _HEAVY:
         full.pop(heavy, None)
     s = result.settings
-    return _jsonable({
+    return {
         "schema": SCHEMA,
         "schema_version": SCHEMA_VERSION,
         "key": record_key(result),
@@ -80,7 +78,7 @@ def to_record(result: Any) -> dict[str, Any]:
         "settings_hash": hashlib.sha256(_canonical(s.score_affecting()).encode()).hexdigest()[:12],
         "created_at": result.created_at,
         "result": full,
-    })
+    }
 
 
 def from_record(record: dict[str, Any]) -> Any:

@@ -116,7 +116,7 @@ def push_results(
     marked = _check_schema(dataset_id, readme, text, files)
     old = parse_records(text or "", source=f"`{dataset_id}`/{RESULTS_PATH}")
     merged, counts = merge_records(old, new)
-    outcome = ResultsPush(dataset_id, **counts)
+    outcome = ResultsPush(dataset_id, counts["added"], counts["replaced"], counts["unchanged"])
     if counts["added"] == counts["replaced"] == 0:
         return outcome
     from huggingface_hub import CommitOperationAdd

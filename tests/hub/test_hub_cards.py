@@ -141,3 +141,27 @@ def test_offline_card_file(tmp_path, result):
     assert diff and annotate_card_file(tmp_path / "out.md", result)[1] == ""
     with pytest.raises(InvalidInputError):
         annotate_card_file(readme, result, repo_id="bob/x")
+
+
+def test_gated_repo_and_network_errors_are_one_line(hub_client, result):
+    hub_client.seed_repo("alice/gated", {"README.md": "# g\n"}, gated=True)
+    with pytest.raises(HubError, match="is gated. Request access"):
+        annotate_model_card("alice/gated", make_result("alice/gated"), token=BOB)
+    with pytest.raises(HubError, match=r"cannot be reached.*HF_ENDPOINT") as err:
+        annotate_model_card(REPO, result, token=BOB, endpoint="http://127.0.0.1:9")
+    assert "\n" not in str(err.value) and BOB not in str(err.value)
+    assert err.value.__cause__ is not None
+
+
+def test_importing_the_hub_package_does_no_hub_work():
+    from tests.support.subproc import run_python
+
+    proc = run_python("""
+        import sys
+        import infomem.hub, infomem.hub.cli, infomem.hub.cards, infomem.hub.card_data
+        import infomem.hub.results_repo, infomem.hub.spaces
+        assert infomem.hub.annotate_card_text is infomem.hub.card_data.annotate_card_text
+        print(sorted(m for m in ("huggingface_hub", "evaluate", "transformers", "torch",
+                                 "matplotlib") if m in sys.modules))
+    """)
+    assert proc.stdout.strip() == "[]"

@@ -232,15 +232,14 @@ class _Handler(BaseHTTPRequestHandler):
         self.query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         self.segments = [unquote(s) for s in parts.path.split("/")[1:]]
         self._body: bytes | None = None
-        status = 500
+        self._log_path = parts.path
         try:
             self.user = self._authenticate()
-            status = self._route(method)
+            self._route(method)
         except HubRequestError as e:
-            status = self._send_error(e)
+            self._send_error(e)
         except Exception as e:  # a bug in the fake Hub: say so loudly
-            status = self._send_error(HubRequestError(500, f"fake hub crashed: {e!r}"))
-        self.hub.log.append((method, parts.path, status))
+            self._send_error(HubRequestError(500, f"fake hub crashed: {e!r}"))
 
     def body(self) -> bytes:
         if self._body is None:
@@ -266,6 +265,8 @@ class _Handler(BaseHTTPRequestHandler):
         data = (
             raw if raw is not None else (b"" if payload is None else json.dumps(payload).encode())
         )
+        # Logged before answering: once the client has its answer, the log shows the request.
+        self.hub.log.append((self.method, self._log_path, status))
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header(

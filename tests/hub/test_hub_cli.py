@@ -1,0 +1,70 @@
+"""The Hub subcommands through `infomem.cli.main`, in-process against the fake Hub."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from infomem.cli import build_parser, main
+from infomem.hub.card_text import SECTION_START
+from tests.support.fixtures import USERS
+from tests.support.results import result_dict
+
+ALICE, BOB = USERS["alice"], USERS["bob"]
+
+
+@pytest.fixture
+def result_file(tmp_path):
+    path = tmp_path / "result.json"
+    path.write_text(json.dumps(result_dict("alice/tiny-bert")))
+    return path
+
+
+def test_subcommands_registered():
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    assert {"card", "publish-metric", "push-results"} <= set(sub.choices)
+    args = parser.parse_args(["card", "org/m", "r.json", "--commit-directly", "--dry-run"])
+    assert args.commit_directly and args.dry_run and args.model_id == "org/m"
+
+
+def test_card_offline_readme(tmp_path, result_file, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_bytes(b"---\r\nlicense: mit\r\n---\r\n# T\r\n")
+    out = tmp_path / "out.md"
+    assert main(["card", "alice/tiny-bert", str(result_file), "--readme", str(readme),
+                 "--output", str(out)]) == 0
+    assert SECTION_START in out.read_text() and readme.read_bytes().endswith(b"# T\r\n")
+    assert main(["card", "alice/tiny-bert", str(result_file), "--readme", str(out),
+                 "--dry-run"]) == 0
+    assert "No change" in capsys.readouterr().out
+    assert main(["card", "alice/tiny-bert", str(result_file), "--readme", str(readme)]) == 2
+    assert "--output" in capsys.readouterr().err
+    assert main(["card", "bob/x", str(result_file), "--readme", str(readme), "--dry-run"]) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(["card", "alice/tiny-bert", str(tmp_path / "missing.json"), "--readme",
+                 str(readme), "--dry-run"]) == 2
+    assert "does not exist" in capsys.readouterr().err
+
+
+def test_card_and_push_results_online(hub_client, result_file, capsys, monkeypatch):
+    hub_client.seed_repo("alice/tiny-bert", {"README.md": "# T\n"})
+    monkeypatch.setenv("HF_TOKEN", BOB)
+    assert main(["card", "alice/tiny-bert", str(result_file), "--dry-run"]) == 0
+    captured = capsys.readouterr().out
+    assert "+<!-- infomem:start -->" in captured and "Dry run" in captured
+    assert main(["card", "alice/tiny-bert", str(result_file)]) == 0
+    assert "refs/pr/1" in capsys.readouterr().out
+    assert main(["card", "alice/tiny-bert", str(result_file), "--commit-directly"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "no write access" in err and err.count("\n") == 1
+    assert main(["push-results", "bob/res", str(result_file), str(result_file)]) == 0
+    assert "1 added" in capsys.readouterr().out
+    monkeypatch.delenv("HF_TOKEN")
+    assert main(["push-results", "bob/res", str(result_file)]) == 2
+    assert "No Hugging Face token" in capsys.readouterr().err
+    assert main(["publish-metric", "not-an-id", "--token", ALICE]) == 2
+    err = capsys.readouterr().err
+    assert "ORG/NAME" in err and ALICE not in err
