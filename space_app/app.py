@@ -17,6 +17,10 @@ _demo: Any = None
 
 def __getattr__(name: str) -> Any:
     global _demo
+    if name == "build_app":  # `from infomem.space.app import build_app` works too
+        from infomem.space import build_app
+
+        return build_app
     if name == "demo":
         if _demo is None:
             from infomem.space import build_app

@@ -57,6 +57,8 @@ def _add_deploy(sub: Any) -> None:
     p.add_argument("space", metavar="ORG/NAME", help="the Space id")
     p.add_argument("--output", help="write the files to this folder instead of uploading")
     p.add_argument("--private", action="store_true", help="create the Space private")
+    p.add_argument("--create-pr", action="store_true",
+                   help="open a pull request instead of committing (Spaces you do not own)")
     p.add_argument("--token", help="Hub token (default: HF_TOKEN or the stored login)")
     p.add_argument("--requirement", default=None,
                    help="how the Space installs infomem (default: infomem[space]==VERSION; "
@@ -78,7 +80,8 @@ def _cmd_deploy(args: argparse.Namespace) -> int:
             shown = ", ".join(f"{k}={v}" for k, v in variables.items())
             print(f"Set these as Space variables in its settings: {shown}")
         return 0
-    outcome = deploy_space(args.space, token=args.token, private=args.private,
-                           infomem_requirement=args.requirement, variables=variables)
-    print(f"Deployed the infomem app to {getattr(outcome, 'url', None) or args.space}")
+    upload = deploy_space(args.space, token=args.token, private=args.private,
+                          create_pr=args.create_pr, infomem_requirement=args.requirement,
+                          variables=variables)
+    print(f"Deployed the infomem app: {upload.summary()}")
     return 0

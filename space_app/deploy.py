@@ -143,18 +143,18 @@ def deploy_space(
     *,
     token: str | None = None,
     private: bool = False,
+    create_pr: bool = False,
     infomem_requirement: str | None = None,
     variables: Mapping[str, str] | None = None,
 ) -> Any:
-    """Create or update the Space `repo_id` with the app's files (and its variables)."""
+    """Create or update the Space `repo_id` with the app's files and its variables.
+
+    Returns :class:`infomem.hub.SpaceUpload` (its ``url``, ``commit_url``, ``pr_url``).
+    An unchanged deployment makes no commit.
+    """
+    from infomem.hub import upload_space
+
     files = space_files(repo_id, infomem_requirement=infomem_requirement)
-    try:
-        from infomem.hub import upload_space  # type: ignore[attr-defined]
-    except ImportError:
-        raise InvalidInputError(
-            "Uploading a Space needs `infomem.hub.upload_space`, which this installation "
-            "lacks. Write the files with `--output DIR` and upload that folder with "
-            f"`hf upload {repo_id} DIR --repo-type space`."
-        ) from None
-    return upload_space(repo_id, files, token=token, private=private,
-                        variables=dict(variables or {}))
+    return upload_space(repo_id, files, token=token, private=private, create_pr=create_pr,
+                        variables=dict(variables or {}),
+                        commit_message="infomem: deploy the demo app")

@@ -242,17 +242,16 @@ def _headline(result: Result) -> str:
         f"{fmt(result.median_entropy)} · {mi_text}",
         f"S = {result.n_samples} examples · {result.n_neurons} neurons in {layers} layers · "
         f"{s.bins} bins ({s.binning}) · k = {s.k} · {timing}",
-        "",
         "Lower entropy with higher MI suggests shortcut (heuristic) memorization; higher "
         "entropy with lower MI, example-level memorization. The numbers are relative: "
         "compare only models of one architecture scored on the same inputs and settings.",
     ]
     if result.n_samples < SMALL_SAMPLE_WARNING:
         lines.append(
-            f"\n> Only {result.n_samples} examples: binned entropy is strongly biased below "
+            f"> Only {result.n_samples} examples: binned entropy is strongly biased below "
             f"{SMALL_SAMPLE_WARNING}; compare only runs with the same count."
         )
-    return "\n".join(lines)
+    return "\n\n".join(lines)
 
 
 def score_view(result: Result, folder: Path) -> ScoreView:

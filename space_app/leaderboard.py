@@ -59,13 +59,8 @@ def results_from_folder(folder: str | Path) -> tuple[list[Result], list[str]]:
 
 
 def _results_from_hub(dataset_id: str) -> list[Result]:
-    try:
-        from infomem.hub import load_results  # type: ignore[attr-defined]
-    except ImportError:
-        raise InvalidInputError(
-            f"Reading the results dataset {dataset_id!r} needs `infomem.hub.load_results`, "
-            "which this installation lacks; set INFOMEM_RESULTS_DIR to a local folder instead."
-        ) from None
+    from infomem.hub import load_results
+
     return list(load_results(dataset_id))
 
 

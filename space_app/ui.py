@@ -44,7 +44,8 @@ BINNINGS = {
     "neuron": "One range per neuron (robust to outlier dimensions)",
 }
 _FILE_TYPES = [".txt", ".csv", ".tsv", ".json", ".jsonl", ".parquet"]
-_KEEP_FILES_S = 3600
+_KEEP_FILES_S = 3600  # downloadable results are removed after an hour
+_BOARD_TTL_S = 300  # the leaderboard is re-read at most every five minutes on page loads
 
 
 def _boundary(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -198,11 +199,11 @@ def _score_tab(scorer: handlers.Scorer, files: _Files) -> None:
             headline = gr.Markdown("Score a model to see its entropy and MI here.",
                                    elem_id="score-headline")
             plot = gr.Plot(label="Entropy per layer (notched box plot) and pairwise MI",
-                           elem_id="score-plot")
+                           show_label=False, elem_id="score-plot")
             table = gr.Dataframe(label="Per layer (nats)", interactive=False)
             result_file = gr.File(label="Result JSON", interactive=False)
             command = gr.Code(label="Put it on the model card (after downloading the JSON)",
-                              language="shell", interactive=False)
+                              language="shell", interactive=False, lines=1, max_lines=2)
             with gr.Accordion("Scores as JSON", open=False):
                 scores = gr.JSON(label="Scores")
 
@@ -252,7 +253,8 @@ def _compare_tab(scorer: handlers.Scorer) -> None:
         with gr.Column(scale=3):
             summary = gr.Markdown("Compare two or more models to rank them here.")
             table = gr.Dataframe(label="Ranking", interactive=False)
-            plot = gr.Plot(label="Entropy per layer side by side, and MI per layer")
+            plot = gr.Plot(label="Entropy per layer side by side, and MI per layer",
+                           show_label=False)
 
     @_boundary
     def compare(model_ids: str = "", result_files: list[str] | None = None,
@@ -299,9 +301,22 @@ def _leaderboard_tab(source: str | None) -> tuple[Callable[[], Any], list[Any]]:
                          elem_id="leaderboard-table")
     rows = gr.State([])
 
+    cached: dict[str, Any] = {}
+
+    def read(force: bool) -> leaderboard.Leaderboard:
+        """Page loads reuse a read for a few minutes; "Reload results" reads again."""
+        if force or time.monotonic() - cached.get("at", -_BOARD_TTL_S) >= _BOARD_TTL_S:
+            cached.update(board=leaderboard.load_leaderboard(source), at=time.monotonic())
+        return cached["board"]
+
     @_boundary
-    def load() -> tuple[Any, ...]:
-        board = leaderboard.load_leaderboard(source)
+    def load(force: bool = True) -> tuple[Any, ...]:
+        try:
+            board = read(force)
+        except InfomemError as e:  # shown in the tab, not as a toast on every page load
+            note = f"**Cannot read the results:** {e}"
+            empty = leaderboard.filter_rows([])
+            return [], gr.update(choices=[]), gr.update(choices=[]), note, empty
         note = f"{len(board.rows)} results."
         if board.skipped:
             names = ", ".join(f"`{name}`" for name in board.skipped[:5])
@@ -324,7 +339,7 @@ def _leaderboard_tab(source: str | None) -> tuple[Callable[[], Any], list[Any]]:
     for control in (arch, data, search, sort_by, descending):
         control.change(show, [rows, arch, data, search, sort_by, descending], table,
                        api_visibility="private", queue=False)
-    return load, outputs
+    return functools.partial(load, False), outputs
 
 
 def _about_text() -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import socket
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,13 @@ from typing import Any
 import pytest
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+_ROOT = Path(__file__).resolve().parents[2]
+if str(_ROOT) not in sys.path:  # `tests.support` (the fake Hub) however pytest was started
+    sys.path.insert(0, str(_ROOT))
 
 from spacekit import MAX_PARAMS, MAX_SAMPLES, LaunchedApp, factories_texts  # noqa: E402
+
+from tests.support.fixtures import fake_hub, hub_client  # noqa: E402,F401
 
 import factories  # noqa: E402  (tests/ is on sys.path: tests/conftest.py)
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import factories
 
-MAX_SAMPLES = 400
+MAX_SAMPLES = 1000  # the default cap, so the screenshot shows what a Space shows
 MAX_PARAMS = 40_000_000  # MiniLM (22.7M) fits; the "big" config below does not
 
 

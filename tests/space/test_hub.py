@@ -1,0 +1,81 @@
+"""The Space and the Hub, against the fake Hub (tests/support): deploying the app, and a
+leaderboard read from a results dataset written by `push_results`."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+from spacekit import factories_texts
+
+import infomem
+from infomem.hub import push_results
+from infomem.hub.card_text import parse_header, split_card
+from infomem.space import SpaceConfig, build_app, deploy
+from tests.support.fixtures import USERS
+
+ALICE = USERS["alice"]
+
+
+def test_deploy_space_uploads_app_readme_requirements_and_variables(hub_client) -> None:
+    upload = deploy.deploy_space("alice/infomem-demo", token=ALICE,
+                                 variables={"INFOMEM_RESULTS_DATASET": "alice/results"})
+    assert upload.url.endswith("/spaces/alice/infomem-demo")
+    files = hub_client.files("alice/infomem-demo", repo_type="space")
+    assert {"app.py", "README.md", "requirements.txt"} <= set(files)
+    meta = parse_header(split_card(files["README.md"].decode()).header)
+    assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py"
+    assert files["app.py"].decode() == deploy.space_files("alice/infomem-demo")["app.py"]
+    repo = hub_client.repo("alice/infomem-demo", "space")
+    assert repo.variables["INFOMEM_RESULTS_DATASET"]["value"] == "alice/results"
+    history = hub_client.history("alice/infomem-demo", repo_type="space")
+    deploy.deploy_space("alice/infomem-demo", token=ALICE)  # unchanged: no new commit
+    assert hub_client.history("alice/infomem-demo", repo_type="space") == history
+
+
+def test_cli_deploy_space(hub_client, capsys) -> None:
+    from infomem.cli import main
+
+    assert main(["deploy-space", "alice/demo2", "--token", ALICE]) == 0
+    assert "Deployed the infomem app: alice/demo2" in capsys.readouterr().out
+    assert main(["deploy-space", "bob/demo", "--token", ALICE]) == 2  # not alice's: refused
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and ALICE not in err and "Traceback" not in err
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_leaderboard_reads_a_results_dataset(hub_client, space_models: dict[str, Path]) -> None:
+    from gradio_client import Client
+
+    texts = factories_texts(40)
+    results = [infomem.score(str(space_models[name]), texts, mi_estimator="binned",
+                             progress=False) for name in ("bert", "gpt2")]
+    push_results("alice/infomem-results", results, token=ALICE)
+    demo = build_app(config=SpaceConfig(results_dataset="alice/infomem-results"))
+    port = _free_port()
+    demo.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    try:
+        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
+        _arch, _data, status, table = client.predict(api_name="/leaderboard")
+    finally:
+        demo.close()
+    assert status.startswith("2 results")
+    column = table["headers"].index("architecture")
+    assert sorted(row[column] for row in table["data"]) == ["BertModel", "GPT2Model"]
+
+
+def test_leaderboard_reports_a_missing_dataset_in_the_tab(hub_client) -> None:
+    from infomem.space import leaderboard
+
+    try:
+        leaderboard.load_leaderboard("alice/no-such-results")
+    except infomem.InfomemError as e:
+        message = str(e)
+    else:
+        raise AssertionError("a missing dataset must raise")
+    assert "alice/no-such-results" in message and "\n" not in message
