@@ -35,7 +35,7 @@ def result_dict(
         data = {"kind": "dataset", "dataset": dataset, "config": "plain_text", "split": "test",
                 "column": "text", "revision": None, "streaming": False, "n_available": 25000,
                 "n_used": 300, "fingerprint": "e06fa54cc5bb049a"}
-    base_settings = {"max_samples": 300, "mi_neurons_per_layer": 16}
+    base_settings: dict[str, Any] = {"max_samples": 300, "mi_neurons_per_layer": 16}
     base_settings.update(settings)
     if mean_mi is None:
         base_settings.setdefault("mi_estimator", "none")

@@ -25,7 +25,7 @@ def make_tiny_bert(path: str | Path) -> Path:
     ~100-token vocabulary; `AutoModel`/`AutoTokenizer.from_pretrained(path)` load it offline.
     """
     import torch
-    from transformers import BertConfig, BertModel, BertTokenizerFast
+    from transformers import BertConfig, BertModel, BertTokenizerFast  # type: ignore[attr-defined]
 
     path = Path(path)
     path.mkdir(parents=True, exist_ok=True)
