@@ -180,7 +180,22 @@ def load_model(
     except (OSError, ValueError) as e:
         raise _load_error(display_id, e) from e
     model.eval()
-    return wrap_model(model, processor, model_id=display_id, revision=revision, kind=kind)
+    loaded = wrap_model(model, processor, model_id=display_id, revision=revision, kind=kind)
+    loaded.info["sha"] = _commit_sha(path, revision, token)
+    return loaded
+
+
+def _commit_sha(path: str, revision: str | None, token: str | bool | None) -> str | None:
+    """The Hub commit the files came from (None for a local directory)."""
+    if Path(path).is_dir():
+        return None
+    from transformers.utils.hub import cached_file, extract_commit_hash
+
+    try:
+        config_file = cached_file(path, "config.json", revision=revision, token=token)
+    except OSError:
+        return None
+    return extract_commit_hash(config_file, None) if config_file else None
 
 
 def wrap_model(
@@ -202,7 +217,7 @@ def wrap_model(
     info = {
         "id": model_id or getattr(config, "_name_or_path", None) or type(model).__name__,
         "revision": revision,
-        "sha": getattr(config, "_commit_hash", None),
+        "sha": None,
         "architecture": type(model).__name__,
         "model_type": getattr(config, "model_type", None),
         "kind": kind,
