@@ -1,0 +1,1 @@
+"""Reproduction experiments for infomem (see experiments/results/)."""

