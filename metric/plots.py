@@ -83,13 +83,19 @@ def plot_result(result: Result, path: str | Path | None = None) -> Any:
 def plot_comparison(
     results: Sequence[Result], labels: Sequence[str] | None = None, path: str | Path | None = None
 ) -> Any:
-    """Per-layer entropy boxes side by side for several models, and their mean MI per layer."""
+    """Per-layer entropy boxes side by side for several models, and their MI.
+
+    Right panel: the distribution of pairwise MI over neuron pairs (violins) when every
+    result kept its MI matrix (``return_mi_matrix=True`` / ``--mi-matrix``), else the mean
+    MI within each layer, with the overall mean MI in the legend.
+    """
     labels = list(labels or [r.model_id for r in results])
     fig, (left, right) = _figure(12, 4.6)
     n = len(results)
     width = 0.8 / max(n, 1)
-    colors = [f"C{i}" for i in range(n)]
+    colors = [f"C{i % 10}" for i in range(n)]
     n_layers = max(len(r.per_layer) for r in results)
+    violins = all(r.mi_matrix is not None and len(r.mi_matrix) > 1 for r in results)
     for i, (result, label) in enumerate(zip(results, labels, strict=True)):
         stats = _box_stats(result)
         positions = np.arange(len(stats)) + (i - (n - 1) / 2) * width
@@ -101,15 +107,29 @@ def plot_comparison(
             patch.set_facecolor(colors[i])
             patch.set_alpha(0.6)
         left.plot([], [], color=colors[i], linewidth=8, alpha=0.6, label=label)
-        mi = [np.nan if layer.mean_mi is None else layer.mean_mi for layer in result.per_layer]
-        right.plot(range(len(mi)), mi, marker="o", color=colors[i], label=label)
+        if not violins:
+            mi = [np.nan if layer.mean_mi is None else layer.mean_mi for layer in result.per_layer]
+            overall = "" if result.mean_mi is None else f" (all pairs {result.mean_mi:.3f})"
+            right.plot(range(len(mi)), mi, marker="o", color=colors[i], label=label + overall)
     layer_names = [layer.name for layer in max(results, key=lambda r: len(r.per_layer)).per_layer]
     left.set_xticks(range(n_layers), layer_names, rotation=45)
     left.set_ylabel("neuron entropy (nats)")
     left.set_title("Entropy per layer (lower: shortcut-like)")
     left.legend(fontsize=8)
-    right.set_xticks(range(n_layers), layer_names, rotation=45)
-    right.set_ylabel("mean MI within layer (nats)")
-    right.set_title("Mutual information (higher: redundant neurons)")
+    if violins:
+        pairs = [np.asarray(r.mi_matrix)[np.triu_indices(len(r.mi_matrix), k=1)] for r in results]
+        parts = right.violinplot(pairs, showmedians=True, showextrema=False)
+        for body, color in zip(parts["bodies"], colors, strict=True):
+            body.set_facecolor(color)
+            body.set_alpha(0.6)
+        means = [r.mean_mi if r.mean_mi is not None else np.nan for r in results]
+        right.scatter(range(1, n + 1), means, marker="D", color="black", zorder=3, label="mean")
+        right.set_xticks(range(1, n + 1), labels, rotation=45)
+        right.set_ylabel("pairwise MI (nats)")
+        right.set_title("MI over neuron pairs (higher: redundant neurons)")
+    else:
+        right.set_xticks(range(n_layers), layer_names, rotation=45)
+        right.set_ylabel("mean MI within layer (nats)")
+        right.set_title("Mutual information (higher: redundant neurons)")
     right.legend(fontsize=8)
     return _save(fig, path)

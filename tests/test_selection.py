@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 import pytest
+
 from infomem.capture import Activations
 from infomem.cli import main
 from infomem.errors import IncompatibleResultsError, InvalidInputError
@@ -19,7 +20,9 @@ from infomem.settings import Settings
 FAST = {"mi_estimator": "binned", "bins": 20}
 
 
-def _result(seed: int = 0, *, n: int = 60, sizes=(8, 8), fingerprint="abc", **knobs) -> Result:
+def _result(
+    seed: int = 0, *, n: int = 60, sizes=(8, 8), fingerprint="abc", matrix=False, **knobs
+) -> Result:
     """A real Result from random activations (scale differs per seed, so scores differ)."""
     rng = np.random.default_rng(seed)
     values = rng.normal(size=(n, sum(sizes))).astype(np.float32)
@@ -28,7 +31,7 @@ def _result(seed: int = 0, *, n: int = 60, sizes=(8, 8), fingerprint="abc", **kn
     return score_activations(
         acts, Settings(**{**FAST, **knobs}),
         model_info={"id": f"model-{seed}", "architecture": "MLP"},
-        data_info={"kind": "tensor", "fingerprint": fingerprint},
+        data_info={"kind": "tensor", "fingerprint": fingerprint}, return_mi_matrix=matrix,
     )
 
 
@@ -186,6 +189,17 @@ def test_table_and_plot(trio: list[Result], tmp_path) -> None:
     assert "ood_acc" in text and "Kendall tau" in text and "+1.00" in text
     comp.plot(tmp_path / "cmp.png")
     assert (tmp_path / "cmp.png").stat().st_size > 1000
+
+
+def test_plot_shows_mi_distributions_when_matrices_kept(tmp_path) -> None:
+    import matplotlib.pyplot as plt
+
+    comp = compare([_result(0, matrix=True), _result(1, matrix=True)], labels=["a", "b"])
+    fig = comp.plot(tmp_path / "violins.png")
+    right = fig.axes[1]
+    assert right.get_ylabel() == "pairwise MI (nats)"
+    assert sorted(t.get_text() for t in right.get_xticklabels()) == ["a", "b"]
+    plt.close(fig)
 
 
 def test_scores_a_real_mlp_and_compares(tmp_path) -> None:
