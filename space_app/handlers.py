@@ -90,15 +90,18 @@ class InputSpec:
 
 @dataclass(frozen=True)
 class EstimatorChoice:
-    """The settings a Space user may change; the rest keep the paper's defaults."""
+    """The settings a Space user may change; the rest keep the paper's defaults.
 
-    max_samples: int = 300
+    Numbers arrive as the form sends them (floats); :meth:`settings` checks they are whole.
+    """
+
+    max_samples: float = 300
     binning: str = "global"
     mi_estimator: str = "ksg"
-    bins: int = 100
-    k: int = 3
-    mi_neurons_per_layer: int = 64
-    seed: int = 0
+    bins: float = 100
+    k: float = 3
+    mi_neurons_per_layer: float = 64
+    seed: float = 0
 
     def settings(self, space: SpaceConfig) -> Settings:
         max_samples = guards.check_max_samples(self.max_samples, space)

@@ -61,9 +61,10 @@ def _boundary(fn: Callable[..., Any]) -> Callable[..., Any]:
             raise gr.Error(str(e), print_exception=False) from None
         except Exception as e:  # noqa: BLE001 - the boundary: log it, show one line
             log.exception("unexpected error in %s", fn.__name__)
+            first = (str(e).strip().splitlines() or [""])[0][:160]
             raise gr.Error(
-                f"Something went wrong on the server ({type(e).__name__}). Try fewer examples "
-                "or another model; if it persists, please report it.",
+                f"Something went wrong on the server ({type(e).__name__}: {first}). Try "
+                "fewer examples or another model; if it persists, please report it.",
                 print_exception=False,
             ) from None
 
@@ -235,6 +236,7 @@ def _compare_tab(scorer: handlers.Scorer) -> None:
     with gr.Row():
         with gr.Column(scale=2):
             model_ids = gr.Textbox("", lines=3, placeholder=DEFAULT_MODEL_ID,
+                                   elem_id="compare-model-ids",
                                    label=f"Model ids, one per line (at most {space.max_models})")
             uploads = gr.File(label="…and/or result JSONs (from Score or `infomem score --out`)",
                               file_count="multiple", file_types=[".json"], type="filepath")
@@ -242,6 +244,7 @@ def _compare_tab(scorer: handlers.Scorer) -> None:
                           value="mean_entropy", label="Rank by")
             with gr.Accordion("Extrinsic values: agree the ranking with a metric", open=False):
                 extrinsic = gr.Textbox("", lines=3, label="`model = value`, one per line",
+                                       elem_id="compare-extrinsic",
                                        placeholder="org/model-a = 0.91\norg/model-b = 0.84")
                 expect = gr.Radio([(label, key) for key, label in comparing.EXPECT.items()],
                                   value="shortcut", label="The models differ in")
@@ -251,10 +254,11 @@ def _compare_tab(scorer: handlers.Scorer) -> None:
             est = _estimator_controls(space, "compare")
             run = gr.Button("Compare", variant="primary", elem_id="compare-button")
         with gr.Column(scale=3):
-            summary = gr.Markdown("Compare two or more models to rank them here.")
+            summary = gr.Markdown("Compare two or more models to rank them here.",
+                                  elem_id="compare-summary")
             table = gr.Dataframe(label="Ranking", interactive=False)
             plot = gr.Plot(label="Entropy per layer side by side, and MI per layer",
-                           show_label=False)
+                           show_label=False, elem_id="compare-plot")
 
     @_boundary
     def compare(model_ids: str = "", result_files: list[str] | None = None,

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from spacekit import LaunchedApp
+from spacekit import LaunchedApp, factories_texts
 
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -77,19 +77,36 @@ def test_bad_inputs_show_clear_messages(page: Any, app: LaunchedApp, tmp_path: P
     assert "'nope/not-a-model'" in _toast(page, "nope/not-a-model")
 
     _fill(page, "score-model", "")
-    page.get_by_label("Pasted lines").first.check()
+    page.locator("#score-source").get_by_label("Pasted lines").check()
     page.click("#score-button")
     _toast(page, "The pasted text is empty")
 
     table = tmp_path / "rows.csv"
     table.write_text("id,body\n1,the good film\n2,a bad movie\n", encoding="utf-8")
     _fill(page, "score-model", str(app.models["bert"]))
-    page.get_by_label("Uploaded file").first.check()
+    page.locator("#score-source").get_by_label("Uploaded file").check()
     page.locator("#score-file input[type='file']").set_input_files(str(table))
     _fill(page, "score-column", "text")
     page.click("#score-button")
     message = _toast(page, "Column 'text' is not in")
     assert "id, body" in message
+
+
+def test_compare_two_models_with_extrinsic_values(page: Any, app: LaunchedApp,
+                                                  tmp_path: Path) -> None:
+    a, b = str(app.models["bert"]), str(app.models["bert2"])
+    page.get_by_role("tab", name="Compare").click()
+    _fill(page, "compare-model-ids", f"{a}\n{b}")
+    page.get_by_text("Extrinsic values: agree the ranking with a metric").click()
+    _fill(page, "compare-extrinsic", f"{a} = 0.9\n{b} = 0.7")
+    page.locator("#compare-source").get_by_label("Pasted lines").check()
+    _fill(page, "compare-texts", "\n".join(factories_texts(60, seed=8)))
+    _fill(page, "compare-max-samples", "60")
+    page.click("#compare-button")
+    page.wait_for_selector("#compare-plot img", timeout=WAIT_MS)
+    summary = page.inner_text("#compare-summary")
+    assert "Kendall's tau between each score and the extrinsic values" in summary
+    page.screenshot(path=str(tmp_path / "compare.png"), full_page=True)
 
 
 def test_leaderboard_tab_lists_the_results(page: Any) -> None:

@@ -201,3 +201,21 @@ def test_cli_app_help_lists_its_options(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     for option in ("--port", "--host", "--share", "--max-samples", "--results"):
         assert option in out
+
+
+def test_boundary_turns_every_error_into_one_line() -> None:
+    import gradio as gr
+
+    from infomem.space.ui import _boundary
+
+    def fails(error: Exception) -> None:
+        raise error
+
+    guarded = _boundary(fails)
+    with pytest.raises(gr.Error) as info:
+        guarded(InvalidInputError("`bins` must be an integer >= 2; received 1."))
+    assert info.value.message == "`bins` must be an integer >= 2; received 1."
+    with pytest.raises(gr.Error) as info:
+        guarded(RuntimeError("size mismatch\n  at line 3"))
+    assert info.value.message.startswith("Something went wrong on the server (RuntimeError: "
+                                         "size mismatch).")
