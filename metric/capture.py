@@ -201,7 +201,7 @@ def capture(
     sink: list[list[Any]] = [[] for _ in modules]
     state: dict[str, Any] = {"pooling": pooling}
     bar = _progress(len(items), progress, "capture")
-    with torch.inference_mode(), _hooks(modules, sink, state), bar:
+    with loaded.lock, torch.inference_mode(), _hooks(modules, sink, state), bar:
         for sl in _batches(len(items), batch_size):
             batch = loaded.encode(items[sl], max_length=max_length)
             state["mask"] = batch.get("attention_mask")

@@ -7,6 +7,7 @@ stage outputs are averaged over space (by the output's shape).
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ class LoadedModel:
     processor: Any  # tokenizer or image processor
     kind: str  # "text-encoder" | "text-decoder" | "encoder-decoder" | "vision"
     info: dict[str, Any] = field(default_factory=dict)
+    # Hooks live on the model itself: two captures at once would see each other's batches.
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     @property
     def modality(self) -> str:
@@ -82,6 +85,12 @@ class LoadedModel:
                 "pass strings (or a dataset text column)."
             )
 
+    def max_tokens(self, requested: int) -> int:
+        """`requested`, capped by the tokenizer's and the position embeddings' limits."""
+        limits = [requested, getattr(self.processor, "model_max_length", None),
+                  getattr(getattr(self.model, "config", None), "max_position_embeddings", None)]
+        return min(x for x in limits if isinstance(x, int) and x > 0)
+
     def encode(self, items: Sequence[Any], *, max_length: int) -> dict[str, Any]:
         """Tokenize or preprocess one batch and move it to the input device."""
         if self.modality == "image":
@@ -91,7 +100,7 @@ class LoadedModel:
                 list(items),
                 padding=True,
                 truncation=True,
-                max_length=max_length,
+                max_length=self.max_tokens(max_length),
                 return_tensors="pt",
             )
             if self.kind == "text-decoder":

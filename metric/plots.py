@@ -64,9 +64,12 @@ def plot_result(result: Result, path: str | Path | None = None) -> Any:
     left.set_title(f"Entropy per layer (S={result.n_samples}, {result.settings.bins} bins)")
     left.tick_params(axis="x", rotation=45)
     if result.mi_matrix is not None:
-        image = right.imshow(result.mi_matrix, cmap="viridis", interpolation="nearest")
+        # Self-MI (~psi(S) - psi(k)) would set the colour scale: show pairs only.
+        pairs = np.array(result.mi_matrix, dtype=float)
+        np.fill_diagonal(pairs, np.nan)
+        image = right.imshow(pairs, cmap="viridis", interpolation="nearest")
         fig.colorbar(image, ax=right, label="MI (nats)")
-        right.set_title(f"Pairwise MI ({len(result.mi_matrix)} neurons)")
+        right.set_title(f"Pairwise MI ({len(pairs)} neurons, diagonal hidden)")
         right.set_xlabel("neuron")
         right.set_ylabel("neuron")
     else:

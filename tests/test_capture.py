@@ -139,3 +139,22 @@ def test_non_finite_activations_name_the_layer():
     acts = Activations(values, ("a", "b"), (3, 3))
     with pytest.raises(InvalidInputError, match="Layer 'b' produced 1 non-finite"):
         acts.check_finite()
+
+
+def test_texts_are_cut_to_the_models_positions(tmp_path):
+    path = factories.save_tiny_bert(tmp_path / "short")  # 64 positions
+    loaded = load_model(path)
+    long_text = " ".join(["the good film"] * 100)
+    acts = capture(loaded, [long_text, "a cat"], max_length=512, progress=False)
+    assert acts.values.shape == (2, 64) and loaded.max_tokens(512) == 64
+
+
+def test_concurrent_captures_on_one_model_do_not_mix(tiny_bert, texts):
+    from concurrent.futures import ThreadPoolExecutor
+
+    loaded = load_model(tiny_bert)
+    expected = [capture(loaded, [t] * 3, progress=False).values for t in texts]
+    with ThreadPoolExecutor(4) as pool_:
+        got = list(pool_.map(lambda t: capture(loaded, [t] * 3, progress=False).values, texts))
+    for a, b in zip(got, expected, strict=True):
+        np.testing.assert_array_equal(a, b)
