@@ -1,1 +1,22 @@
-"""Pure numerical estimators on activation arrays (S examples x N neurons)."""
+"""Pure numerical estimators on activation arrays (S examples x N neurons).
+
+Binned entropy per neuron, KSG and binned mutual information between neurons, in
+nats. numba and torch load only when a kernel first runs.
+"""
+
+from __future__ import annotations
+
+from .binned_mi import binned_mi, binned_mi_from_codes
+from .binning import bin_codes, entropy, entropy_from_codes
+from .ksg import ksg_mi, ksg_mi_pairs, ksg_mi_reference
+
+__all__ = [
+    "bin_codes",
+    "entropy_from_codes",
+    "entropy",
+    "ksg_mi_reference",
+    "ksg_mi_pairs",
+    "ksg_mi",
+    "binned_mi_from_codes",
+    "binned_mi",
+]
