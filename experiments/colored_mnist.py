@@ -75,7 +75,8 @@ def make_data(alpha: float, seed: int, sizes: Sequence[int]) -> dict[str, Any]:
 
 
 def train_and_score(
-    alpha: float, seed: int, *, sizes: Sequence[int], epochs: int, settings: dict[str, Any]
+    alpha: float, seed: int, *, sizes: Sequence[int], epochs: int, settings: dict[str, Any],
+    save: Path | None = None,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     data = make_data(alpha, seed, sizes)
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = data["train"], data["val"], data["test"]
@@ -97,7 +98,9 @@ def train_and_score(
     results = {
         "in_distribution": common.score_mlp(model, x_val, label=label, **settings),
         "colour_random": common.score_mlp(model, data["val_random"], label=label, **settings),
+        **common.score_mlp_ablations(model, x_val, label=label),
     }
+    common.save_state(model, save, f"alpha_{alpha:g}_seed{seed}")
     return metrics, results
 
 
@@ -105,7 +108,10 @@ NOTES = """\
 """
 
 
-def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) -> Path:
+def write_report(
+    runs: list[common.Run], out: Path, args: argparse.Namespace,
+    ablations: dict[int, list[common.Run]] | None = None,
+) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     comps = {
         v: common.comparisons(runs, v, "test_acc", expect="shortcut", name="alpha",
@@ -175,9 +181,32 @@ def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) ->
         "",
         f"![comparison of the alphas, seed {seeds[0]}]({cmp_png.name})",
         "",
+        "## Which choices matter: agreement by scoring variant and by layer",
+        "Agreement = Kendall tau x the paper's expected sign, mean ± sd over seeds (+1: the "
+        "score orders the models exactly as the extrinsic metric, in the paper's direction). "
+        "The last three rows re-score the activations of the first row's scoring set, "
+        "entropy only: bin range per layer, per neuron, and ReLU outputs instead of "
+        "pre-activations.",
+        "",
+        common.variant_agreement_table(runs, [*VARIANTS, *common.ABLATIONS], "test_acc",
+                                       expect="shortcut", paper=PAPER_TAU),
+        "",
+        "Per layer (in_distribution, default settings):",
+        "",
+        common.layer_agreement_table(runs, "in_distribution", "test_acc", expect="shortcut"),
+        "",
         "## Findings",
         NOTES or "(not written yet)",
     ]
+    for epochs, extra in (ablations or {}).items():
+        lines += ["", *common.ablation_lines(
+            f"Ablation: {epochs} training epochs instead of {args.epochs}",
+            f"The same grid trained for {epochs} epochs (seeds "
+            f"{', '.join(str(s) for s in sorted({r.seed for r in extra}))}); everything else "
+            "unchanged.",
+            extra, VARIANTS, "test_acc", expect="shortcut", name="alpha", paper=PAPER_TAU,
+            metric_names=metric_names, different_data=("in_distribution",),
+        )]
     path = out / f"{SETUP}.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -193,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> list[common.Run]:
     parser.add_argument("--out", type=Path, default=common.RESULTS,
                         help="report folder (default experiments/results)")
     parser.add_argument("--no-cache", action="store_true", help="retrain every model")
+    parser.add_argument("--ablate-epochs", type=int, nargs="*", default=[],
+                        help="also train the grid for these epoch counts (first 3 seeds)")
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else []
     args.sizes = (3000, 1000, 1000)
@@ -202,14 +233,17 @@ def main(argv: Sequence[str] | None = None) -> list[common.Run]:
         args.epochs = min(args.epochs, 40)
         settings["mi_neurons_per_layer"] = 16
     common.limit_threads()
-    cache = None if args.no_cache or args.quick else args.out / "cache" / SETUP
-    runs = common.run_grid(
-        "alpha", args.alphas, args.seeds,
-        functools.partial(train_and_score, sizes=args.sizes, epochs=args.epochs,
-                          settings=settings),
-        cache=cache,
-    )
-    print(f"wrote {write_report(runs, args.out, args)}")
+    grids: dict[int, list[common.Run]] = {}
+    for epochs in [args.epochs, *args.ablate_epochs]:
+        cache = None if args.no_cache or args.quick else args.out / "cache" / SETUP / f"epochs{epochs}"
+        grids[epochs] = common.run_grid(
+            "alpha", args.alphas, args.seeds if epochs == args.epochs else args.seeds[:3],
+            functools.partial(train_and_score, sizes=args.sizes, epochs=epochs,
+                              settings=settings, save=None if cache is None else cache / "models"),
+            cache=cache,
+        )
+    runs = grids.pop(args.epochs)
+    print(f"wrote {write_report(runs, args.out, args, grids)}")
     return runs
 
 

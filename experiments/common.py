@@ -168,6 +168,44 @@ def score_mlp(model: Any, inputs: np.ndarray, *, label: str, **settings: Any) ->
     )
 
 
+# Entropy-only re-scores of the same activations: what the estimator choices change.
+ABLATIONS: dict[str, dict[str, Any]] = {
+    "layer_binning": {"binning": "layer"},  # one bin range per layer
+    "neuron_binning": {"binning": "neuron"},  # one bin range per neuron
+    "post_relu": {},  # ReLU outputs instead of pre-activations (global range)
+}
+
+
+def score_mlp_ablations(model: Any, inputs: np.ndarray, *, label: str) -> dict[str, Any]:
+    """Entropy-only scores of one capture under each of :data:`ABLATIONS`."""
+    import torch
+
+    from infomem.capture import Activations, capture_module
+    from infomem.scores import score_activations
+    from infomem.settings import Settings
+
+    acts = capture_module(model, torch.as_tensor(inputs))
+    post = Activations(np.maximum(acts.values, 0), acts.layer_names, acts.layer_sizes, acts.info)
+    model_info = {"id": label, "architecture": type(model).__name__, "kind": "module"}
+    data_info = {"kind": "tensor", "n_used": len(inputs), "fingerprint": fingerprint(inputs)}
+    return {
+        name: score_activations(post if name == "post_relu" else acts,
+                                Settings(mi_estimator="none", **knobs),
+                                model_info=model_info, data_info=data_info)
+        for name, knobs in ABLATIONS.items()
+    }
+
+
+def save_state(model: Any, folder: Path | None, name: str) -> None:
+    """Keep a trained MLP (gitignored cache) so it can be re-scored without retraining."""
+    if folder is None:
+        return
+    import torch
+
+    folder.mkdir(parents=True, exist_ok=True)
+    torch.save(model.state_dict(), folder / f"{name}.pt")
+
+
 # --- a grid of models x seeds --------------------------------------------------------
 
 
@@ -212,7 +250,7 @@ def run_grid(
             scores = ", ".join(f"{k}: H={r.mean_entropy:.3f} MI={_f(r.mean_mi)}"
                                for k, r in run.results.items())
             log(f"{name}={value:g} seed={seed}: "
-                + ", ".join(f"{k}={v:.3f}" for k, v in metrics.items()) + f" | {scores}")
+                + ", ".join(f"{k}={v:.3f}" for k, v in run.metrics.items()) + f" | {scores}")
             runs.append(run)
     return runs
 
@@ -305,6 +343,92 @@ def tau_summary(comps: dict[int, Any]) -> dict[str, tuple[float, float]]:
         sd = statistics.stdev(vals) if len(vals) > 1 else 0.0
         out[key] = (statistics.fmean(vals), sd) if vals else (float("nan"), 0.0)
     return out
+
+
+def ablation_lines(
+    title: str,
+    intro: str,
+    runs: Sequence[Run],
+    variants: Sequence[str],
+    extrinsic: str,
+    *,
+    expect: str,
+    name: str,
+    paper: tuple[float, float],
+    metric_names: Sequence[str],
+    different_data: Sequence[str] = (),
+) -> list[str]:
+    """A report section for a second grid trained with one setting changed."""
+    rows = []
+    for v in variants:
+        comps = comparisons(runs, v, extrinsic, expect=expect, name=name,
+                            allow_different_data=v in different_data)
+        rows += tau_rows(v, comps, paper)
+    return [
+        f"### {title}", "", intro, "",
+        md_table(TAU_HEADERS, rows), "",
+        scores_table(runs, name, variants, metric_names), "",
+        *[line for v in variants[:1] for line in (
+            f"Per-layer median entropy ({v}):", "", layer_median_table(runs, v, name, {}), "")],
+    ]
+
+
+def _agreement(values: Sequence[float | None], extrinsic: Sequence[float], sign: int) -> float | None:
+    from infomem.selection import kendall_tau
+
+    if any(v is None for v in values):
+        return None
+    tau = kendall_tau([float(v) for v in values], extrinsic)  # type: ignore[arg-type]
+    return None if tau is None else tau * sign
+
+
+def _per_seed(runs: Sequence[Run]) -> list[list[Run]]:
+    return [sorted((r for r in runs if r.seed == s), key=lambda r: r.value)
+            for s in sorted({r.seed for r in runs})]
+
+
+def variant_agreement_table(
+    runs: Sequence[Run], variants: Sequence[str], extrinsic: str, *, expect: str,
+    paper: tuple[float, float],
+) -> str:
+    """Agreement (tau x expected sign, mean ± sd over seeds) of each scoring variant."""
+    from infomem.selection import EXPECTED_SIGNS
+
+    signs = EXPECTED_SIGNS[expect]
+    rows = []
+    for v in variants:
+        cells = [v]
+        for key in ("mean_entropy", "median_entropy", "mean_mi"):
+            sign = signs["mean_mi" if key == "mean_mi" else "mean_entropy"]
+            cells.append(mean_sd([
+                _agreement([getattr(r.results[v], key) for r in group],
+                           [r.metrics[extrinsic] for r in group], sign)
+                for group in _per_seed(runs)]))
+        rows.append(cells)
+    return md_table(["scores", "mean entropy", "median entropy",
+                     f"mean MI (paper {paper[1]:.2f})"], rows)
+
+
+def layer_agreement_table(
+    runs: Sequence[Run], variant: str, extrinsic: str, *, expect: str
+) -> str:
+    """Agreement per layer: each layer's mean / median entropy and within-layer MI."""
+    from infomem.selection import EXPECTED_SIGNS
+
+    signs = EXPECTED_SIGNS[expect]
+    groups = _per_seed(runs)
+    rows = []
+    for i, layer in enumerate(groups[0][0].results[variant].per_layer):
+        cells = [layer.name]
+        for key, sign in (("mean_entropy", signs["mean_entropy"]),
+                          ("median_entropy", signs["mean_entropy"]),
+                          ("mean_mi", signs["mean_mi"])):
+            cells.append(mean_sd([
+                _agreement([getattr(r.results[variant].per_layer[i], key) for r in group],
+                           [r.metrics[extrinsic] for r in group], sign)
+                for group in groups]))
+        rows.append(cells)
+    return md_table(["layer", "mean entropy", "median entropy", "within-layer MI"], rows)
 
 
 def layer_medians(runs: Sequence[Run], variant: str) -> dict[float, list[list[float]]]:

@@ -49,7 +49,8 @@ def make_data(beta: float, seed: int, sizes: Sequence[int]) -> dict[str, Any]:
 
 
 def train_and_score(
-    beta: float, seed: int, *, sizes: Sequence[int], epochs: int, settings: dict[str, Any]
+    beta: float, seed: int, *, sizes: Sequence[int], epochs: int, settings: dict[str, Any],
+    save: Path | None = None,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     data = make_data(beta, seed, sizes)
     (x_train, y_train), (x_val, _), (x_test, y_test) = data["train"], data["val"], data["test"]
@@ -61,14 +62,20 @@ def train_and_score(
     metrics["gap"] = metrics["train_acc"] - metrics["test_acc"]
     metrics["shuffled_fraction"] = data["shuffled"]
     label = f"beta={beta:g}/seed={seed}"
-    return metrics, {VARIANT: common.score_mlp(model, x_val, label=label, **settings)}
+    results = {VARIANT: common.score_mlp(model, x_val, label=label, **settings),
+               **common.score_mlp_ablations(model, x_val, label=label)}
+    common.save_state(model, save, f"beta_{beta:g}_seed{seed}")
+    return metrics, results
 
 
 NOTES = """\
 """
 
 
-def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) -> Path:
+def write_report(
+    runs: list[common.Run], out: Path, args: argparse.Namespace,
+    ablations: dict[int, list[common.Run]] | None = None,
+) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     comps = common.comparisons(runs, VARIANT, "test_acc", expect="example", name="beta")
     gap = common.comparisons(runs, VARIANT, "gap", expect="example", name="beta")
@@ -124,9 +131,32 @@ def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) ->
         "",
         f"![comparison of the betas, seed {seeds[0]}]({cmp_png.name})",
         "",
+        "## Which choices matter: agreement by scoring variant and by layer",
+        "Agreement = Kendall tau x the paper's expected sign, mean ± sd over seeds (+1: the "
+        "score orders the models exactly as the extrinsic metric, in the paper's direction). "
+        "The last three rows re-score the activations of the first row's scoring set, "
+        "entropy only: bin range per layer, per neuron, and ReLU outputs instead of "
+        "pre-activations.",
+        "",
+        common.variant_agreement_table(runs, [*[VARIANT], *common.ABLATIONS], "test_acc",
+                                       expect="example", paper=PAPER_TAU),
+        "",
+        "Per layer (validation, default settings):",
+        "",
+        common.layer_agreement_table(runs, VARIANT, "test_acc", expect="example"),
+        "",
         "## Findings",
         NOTES or "(not written yet)",
     ]
+    for epochs, extra in (ablations or {}).items():
+        lines += ["", *common.ablation_lines(
+            f"Ablation: {epochs} training epochs instead of {args.epochs}",
+            f"The same grid trained for {epochs} epochs (seeds "
+            f"{', '.join(str(s) for s in sorted({r.seed for r in extra}))}); everything else "
+            "unchanged. Extrinsic: test_acc.",
+            extra, [VARIANT], "test_acc", expect="example", name="beta", paper=PAPER_TAU,
+            metric_names=["train_acc", "test_acc", "gap"],
+        )]
     path = out / f"{SETUP}.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path
@@ -151,6 +181,8 @@ def main(argv: Sequence[str] | None = None) -> list[common.Run]:
     parser.add_argument("--out", type=Path, default=common.RESULTS,
                         help="report folder (default experiments/results)")
     parser.add_argument("--no-cache", action="store_true", help="retrain every model")
+    parser.add_argument("--ablate-epochs", type=int, nargs="*", default=[],
+                        help="also train the grid for these epoch counts (first 3 seeds)")
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else []
     args.sizes = (3000, 1000, 1000)
@@ -160,14 +192,17 @@ def main(argv: Sequence[str] | None = None) -> list[common.Run]:
         args.epochs = min(args.epochs, 40)
         settings["mi_neurons_per_layer"] = 16
     common.limit_threads()
-    cache = None if args.no_cache or args.quick else args.out / "cache" / SETUP
-    runs = common.run_grid(
-        "beta", args.betas, args.seeds,
-        functools.partial(train_and_score, sizes=args.sizes, epochs=args.epochs,
-                          settings=settings),
-        cache=cache,
-    )
-    print(f"wrote {write_report(runs, args.out, args)}")
+    grids: dict[int, list[common.Run]] = {}
+    for epochs in [args.epochs, *args.ablate_epochs]:
+        cache = None if args.no_cache or args.quick else args.out / "cache" / SETUP / f"epochs{epochs}"
+        grids[epochs] = common.run_grid(
+            "beta", args.betas, args.seeds if epochs == args.epochs else args.seeds[:3],
+            functools.partial(train_and_score, sizes=args.sizes, epochs=epochs,
+                              settings=settings, save=None if cache is None else cache / "models"),
+            cache=cache,
+        )
+    runs = grids.pop(args.epochs)
+    print(f"wrote {write_report(runs, args.out, args, grids)}")
     return runs
 
 
