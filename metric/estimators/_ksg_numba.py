@@ -8,11 +8,11 @@ its y value falls in the two neighbouring columns.
 
 k-th neighbour (Chebyshev): a fixed window of 2W points around the point in its own
 column and in each neighbouring column is evaluated without branches (insertion
-network on registers for k <= 4); one combined test then says whether anything outside
+network on registers for k <= 3); one combined test then says whether anything outside
 the windows could still be closer than the current k-th distance (a y-gap or a column's
 x-gap below it), and only then the scans are extended. Marginal counts
 ``#{j: |x_j - x_i| <= r}`` use searches on the neuron's sorted values whose predicate
-is that distance itself (8-ary steps in a 64-wide window, else binary), so they equal
+is that distance itself (8-ary steps in a 64- or 512-wide window, else binary), so they equal
 a radius query exactly.
 
 Every bound used to skip points is a floating-point difference with a value never
@@ -29,7 +29,7 @@ from numba.core.extending import intrinsic
 
 _INF = np.inf
 WINDOW = 4  # points evaluated on each side in the own and neighbouring columns
-REGISTER_K = 4  # largest k served by the register insertion network
+REGISTER_K = 3  # largest k served by the register insertion network
 
 
 @intrinsic
@@ -86,32 +86,30 @@ def prepare(x, n_cols):
     return xs, order, rank, colex, bndp, ncol
 
 
-# ------------------------------------------------------------------- k-NN, k <= 4
+# ------------------------------------------------------------------- k-NN, k <= 3
 @numba.njit(inline="always")
-def _ev(px, py, j, xq, yq, b0, b1, b2, b3):
-    """Insert the distance of point j into the ascending (b0..b3), branch-free."""
+def _ev(px, py, j, xq, yq, b1, b2, b3):
+    """Insert the distance of point j into the ascending (b1, b2, b3), branch-free."""
     t = max(abs(px[j] - xq), abs(py[j] - yq))
-    n0 = min(b0, t)
-    t = max(b0, t)
     n1 = min(b1, t)
     t = max(b1, t)
     n2 = min(b2, t)
     t = max(b2, t)
-    return n0, n1, n2, min(b3, t)
+    return n1, n2, min(b3, t)
 
 
 @numba.njit(inline="always")
-def _extend(px, py, lo, hi, j0, j1, xq, yq, b0, b1, b2, b3):
+def _extend(px, py, lo, hi, j0, j1, xq, yq, b1, b2, b3):
     """[j0, j1) of a y-sorted column [lo, hi) done: go on up and down while dy < b3."""
     j = j1
     while j < hi and py[j] - yq < b3:
-        b0, b1, b2, b3 = _ev(px, py, j, xq, yq, b0, b1, b2, b3)
+        b1, b2, b3 = _ev(px, py, j, xq, yq, b1, b2, b3)
         j += 1
     j = j0 - 1
     while j >= lo and yq - py[j] < b3:
-        b0, b1, b2, b3 = _ev(px, py, j, xq, yq, b0, b1, b2, b3)
+        b1, b2, b3 = _ev(px, py, j, xq, yq, b1, b2, b3)
         j -= 1
-    return b0, b1, b2, b3
+    return b1, b2, b3
 
 
 @numba.njit(inline="always")
@@ -128,13 +126,13 @@ def _lower_bound(py, lo, hi, yq):
 
 @numba.njit(cache=True)
 def _kth_slow(c, px, py, xs_a, bndp, g, lo, hi, hr, ll, j0, j1, r0, r1, l0, l1, xq, yq,
-              b0, b1, b2, b3):
+              b1, b2, b3):
     """Finish a k-NN search whose windows may have missed candidates."""
-    b0, b1, b2, b3 = _extend(px, py, lo, hi, j0, j1, xq, yq, b0, b1, b2, b3)
+    b1, b2, b3 = _extend(px, py, lo, hi, j0, j1, xq, yq, b1, b2, b3)
     if c + 1 < g and xs_a[hi] - xq < b3:
-        b0, b1, b2, b3 = _extend(px, py, hi, hr, r0, r1, xq, yq, b0, b1, b2, b3)
+        b1, b2, b3 = _extend(px, py, hi, hr, r0, r1, xq, yq, b1, b2, b3)
     if c > 0 and xq - xs_a[lo - 1] < b3:
-        b0, b1, b2, b3 = _extend(px, py, ll, lo, l0, l1, xq, yq, b0, b1, b2, b3)
+        b1, b2, b3 = _extend(px, py, ll, lo, l0, l1, xq, yq, b1, b2, b3)
     left = c - 2
     right = c + 2
     while True:  # farther columns, nearest x-gap first
@@ -153,19 +151,18 @@ def _kth_slow(c, px, py, xs_a, bndp, g, lo, hi, hr, ll, j0, j1, r0, r1, l0, l1, 
             h2 = bndp[right + 2]
             right += 1
         sp = _lower_bound(py, l2, h2, yq)
-        b0, b1, b2, b3 = _extend(px, py, l2, h2, sp, sp, xq, yq, b0, b1, b2, b3)
+        b1, b2, b3 = _extend(px, py, l2, h2, sp, sp, xq, yq, b1, b2, b3)
     return b3
 
 
 @numba.njit(inline="always")
 def _kth_small(q, c, px, py, spl_l, spl_r, xs_a, bndp, g, k, s):
-    """Chebyshev distance from point q (column c) to its k-th nearest other point, k <= 4.
+    """Chebyshev distance from point q (column c) to its k-th nearest other point, k <= 3.
 
-    Four registers hold the 4 smallest distances of {-inf x (4 - k)} + seen points,
+    Three registers hold the 3 smallest distances of {-inf x (3 - k)} + seen points,
     so the k-th smallest seen is always b3.
     """
     w = WINDOW
-    b0 = -_INF if k < 4 else _INF
     b1 = -_INF if k < 3 else _INF
     b2 = -_INF if k < 2 else _INF
     b3 = _INF
@@ -175,20 +172,20 @@ def _kth_small(q, c, px, py, spl_l, spl_r, xs_a, bndp, g, k, s):
     hi = bndp[c + 2]
     j1 = min(hi, q + w + 1)
     for j in range(q + 1, j1):
-        b0, b1, b2, b3 = _ev(px, py, j, xq, yq, b0, b1, b2, b3)
+        b1, b2, b3 = _ev(px, py, j, xq, yq, b1, b2, b3)
     j0 = max(lo, q - w)
     for j in range(j0, q):
-        b0, b1, b2, b3 = _ev(px, py, j, xq, yq, b0, b1, b2, b3)
+        b1, b2, b3 = _ev(px, py, j, xq, yq, b1, b2, b3)
     hr = bndp[c + 3]
     r0 = max(hi, spl_r[q] - w)
     r1 = min(hr, spl_r[q] + w)
     for j in range(r0, r1):
-        b0, b1, b2, b3 = _ev(px, py, j, xq, yq, b0, b1, b2, b3)
+        b1, b2, b3 = _ev(px, py, j, xq, yq, b1, b2, b3)
     ll = bndp[c]
     l0 = max(ll, spl_l[q] - w)
     l1 = min(lo, spl_l[q] + w)
     for j in range(l0, l1):
-        b0, b1, b2, b3 = _ev(px, py, j, xq, yq, b0, b1, b2, b3)
+        b1, b2, b3 = _ev(px, py, j, xq, yq, b1, b2, b3)
     # one combined test (bitwise: no short-circuit branches) for anything the windows missed
     top = s - 1
     own = ((j1 < hi) & (py[min(j1, top)] - yq < b3)) | (
@@ -209,7 +206,7 @@ def _kth_small(q, c, px, py, spl_l, spl_r, xs_a, bndp, g, k, s):
     )
     if own | right | left | far:
         b3 = _kth_slow(c, px, py, xs_a, bndp, g, lo, hi, hr, ll, j0, j1, r0, r1, l0, l1,
-                       xq, yq, b0, b1, b2, b3)
+                       xq, yq, b1, b2, b3)
     return b3
 
 
@@ -289,29 +286,53 @@ def _last_true_down(v, base, n, vq, r):
 
 
 @numba.njit(inline="always")
+def _up8(v, b, vq, r, stride):
+    """Last m in [b, b + 8 * stride) with v[m] - vq <= r at resolution ``stride`` (64 or 8;
+    8 also resolves the last step). True at b, false past the range."""
+    c = 0
+    for i in range(1, 8):
+        c += np.int64(v[b + stride * i] - vq <= r)
+    b = b + stride * c
+    if stride == 8:
+        c = 0
+        for i in range(1, 8):
+            c += np.int64(v[b + i] - vq <= r)
+        b = b + c
+    return b
+
+
+@numba.njit(inline="always")
+def _dn8(v, b, vq, r, stride):
+    """Mirror of `_up8` downwards: first m in (b - 8 * stride, b] with vq - v[m] <= r."""
+    c = 0
+    for i in range(1, 8):
+        c += np.int64(vq - v[b - stride * i] <= r)
+    b = b - stride * c
+    if stride == 8:
+        c = 0
+        for i in range(1, 8):
+            c += np.int64(vq - v[b - i] <= r)
+        b = b - c
+    return b
+
+
+@numba.njit(inline="always")
 def _count_within(v, p, r, s):
     """#{m : |v[m] - v[p]| <= r} for sorted v (r >= 0), the point itself included."""
     vq = v[p]
     if p + 64 <= s and not (v[p + 63] - vq <= r):
-        c = 0  # 8-ary: the boundary lies in [p, p + 63)
-        for i in range(1, 8):
-            c += np.int64(v[p + 8 * i] - vq <= r)
-        b = p + 8 * c
-        c = 0
-        for i in range(1, 8):
-            c += np.int64(v[b + i] - vq <= r)
-        upper = b + c
+        b = p
+        upper = _up8(v, b, vq, r, 8)
+    elif p + 512 <= s and not (v[p + 511] - vq <= r):
+        b = _up8(v, p, vq, r, 64)
+        upper = _up8(v, b, vq, r, 8)
     else:
         upper = _last_true_up(v, p, s - p, vq, r)
     if p >= 64 and vq - v[p - 64] > r:
-        c = 0
-        for i in range(1, 8):
-            c += np.int64(vq - v[p - 8 * i] <= r)
-        b = p - 8 * c
-        c = 0
-        for i in range(1, 8):
-            c += np.int64(vq - v[b - i] <= r)
-        lower = b - c
+        lower = _dn8(v, p, vq, r, 8)
+    elif p >= 512 and vq - v[p - 512] > r:
+        b = _dn8(v, p, vq, r, 64)
+        lower = _dn8(v, b, vq, r, 8)
     elif vq - v[0] <= r:
         lower = 0
     else:

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+
 from infomem.errors import InvalidInputError
 
 BINNINGS = ("global", "layer", "neuron")

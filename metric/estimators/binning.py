@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+
 from infomem.errors import InvalidInputError
 
 from ._validation import BINNINGS, CORRECTIONS, check_acts, check_choice, check_int

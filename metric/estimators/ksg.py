@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
+
 from infomem.errors import InfomemError, InvalidInputError
 
 from ._validation import BACKENDS, check_acts, check_choice, check_int, check_pairs
