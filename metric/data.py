@@ -166,6 +166,7 @@ def load_inputs(
     if sum(sources) > 1:
         raise InvalidInputError("Pass only one of `inputs`, `dataset` or `file`.")
     info: dict[str, Any]
+    n: int | None  # examples available before subsampling (None: a stream)
     if file is not None:
         path = Path(file)
         if not path.exists():
@@ -175,7 +176,7 @@ def load_inputs(
             items, n = _take(lines, max_samples, seed)
             info = {"kind": "file", "path": path.name, "column": None}
         else:
-            ds, chosen_split = _load_dataset(str(path), None, split, None, False)
+            ds, _ = _load_dataset(str(path), None, split, None, False)
             items, col, n = _from_dataset(ds, column, f"file {path.name!r}", max_samples, seed)
             info = {"kind": "file", "path": path.name, "column": col}
     elif dataset is not None:
