@@ -6,7 +6,7 @@ nats. numba and torch load only when a kernel first runs.
 
 from __future__ import annotations
 
-from .binned_mi import binned_mi, binned_mi_from_codes
+from .binned import binned_mi, binned_mi_from_codes
 from .binning import bin_codes, entropy, entropy_from_codes
 from .ksg import ksg_mi, ksg_mi_pairs, ksg_mi_reference
 

@@ -1,6 +1,6 @@
 """Numba kernels for the binned MI matrix: sums of c ln c over joint histograms.
 
-Imported lazily by `infomem.estimators.binned_mi` (numba compiles on first use and
+Imported lazily by `infomem.estimators.binned` (numba compiles on first use and
 caches to disk).
 """
 

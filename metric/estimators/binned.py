@@ -42,7 +42,8 @@ def _joint_sums(codes: np.ndarray, n_bins: int, clogc: np.ndarray) -> np.ndarray
 
     if n_bins * n_bins > _DENSE_CELLS:
         codes, n_bins = _dense_codes(codes)
-    codes_t = np.ascontiguousarray(codes.T)
+    # one code dtype for every call keeps numba to one compiled specialization
+    codes_t = np.ascontiguousarray(codes.T, dtype=np.uint16 if n_bins <= (1 << 16) else np.int64)
     if n_bins * n_bins > _DENSE_CELLS:
         return kern.joint_clogc_sorted(codes_t, n_bins, clogc)
     counter = np.zeros(1, dtype=np.uint16 if codes.shape[0] < (1 << 16) else np.int64)
