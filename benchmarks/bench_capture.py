@@ -24,13 +24,11 @@ def bare_forward(loaded, texts, batch_size, max_length):
             loaded.forward_module(**loaded.encode(texts[start:start + batch_size], max_length=max_length))
 
 
-def best_of(repeats, fn):
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return min(times)
+def timed(fn):
+    """(wall seconds, CPU seconds of this process): CPU time is steadier on a busy machine."""
+    w0, c0 = time.perf_counter(), time.process_time()
+    fn()
+    return time.perf_counter() - w0, time.process_time() - c0
 
 
 def main() -> None:
@@ -45,14 +43,17 @@ def main() -> None:
     # Interleave the two so drifting machine load hits both alike.
     bare, hooked = [], []
     for _ in range(args.repeats):
-        bare.append(best_of(1, lambda: bare_forward(loaded, texts, args.batch_size, 512)))
-        hooked.append(best_of(1, lambda: capture(loaded, texts, batch_size=args.batch_size, progress=False)))
-    b, h = min(bare), min(hooked)
+        bare.append(timed(lambda: bare_forward(loaded, texts, args.batch_size, 512)))
+        hooked.append(timed(lambda: capture(loaded, texts, batch_size=args.batch_size, progress=False)))
     print(f"model: {loaded.info['id']} ({loaded.info['num_parameters'] / 1e6:.1f}M parameters), "
-          f"{len(texts)} texts, batch {args.batch_size}, torch threads {torch.get_num_threads()}")
-    print(f"{'bare forward':<16}{b:8.2f} s")
-    print(f"{'infomem capture':<16}{h:8.2f} s")
-    print(f"overhead: {100 * (h / b - 1):+.1f}% (best of {args.repeats})")
+          f"{len(texts)} texts, batch {args.batch_size}, torch threads {torch.get_num_threads()}, "
+          f"best of {args.repeats}")
+    print(f"{'':<16}{'wall':>9}{'CPU':>9}")
+    for name, runs in (("bare forward", bare), ("infomem capture", hooked)):
+        print(f"{name:<16}{min(r[0] for r in runs):8.2f}s{min(r[1] for r in runs):8.2f}s")
+    for i, unit in enumerate(("wall", "CPU")):
+        b, h = min(r[i] for r in bare), min(r[i] for r in hooked)
+        print(f"overhead ({unit}): {100 * (h / b - 1):+.1f}%")
 
 
 if __name__ == "__main__":
