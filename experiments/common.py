@@ -206,6 +206,34 @@ def save_state(model: Any, folder: Path | None, name: str) -> None:
     torch.save(model.state_dict(), folder / f"{name}.pt")
 
 
+PAPER_L2 = 2e-3  # the paper's weight penalty: l2 * sum ||w||^2
+
+
+def parse_ablation(text: str) -> dict[str, float]:
+    """`epochs=20` or `epochs=300,l2=0` -> {"epochs": 20.0} / {"epochs": 300.0, "l2": 0.0}."""
+    out = {}
+    for part in text.split(","):
+        key, _, value = part.partition("=")
+        if key not in ("epochs", "l2") or not value:
+            raise SystemExit(f"--ablate {text!r}: write epochs=N and/or l2=X, e.g. l2=0")
+        out[key] = float(value)
+    return out
+
+
+def grid_name(epochs: int, l2: float) -> str:
+    """Cache folder of one training configuration."""
+    return f"epochs{epochs}" + ("" if l2 == PAPER_L2 else f"_l2{l2:g}")
+
+
+def describe_change(change: dict[str, float], epochs: int) -> str:
+    parts = []
+    if "epochs" in change:
+        parts.append(f"{int(change['epochs'])} training epochs instead of {epochs}")
+    if "l2" in change:
+        parts.append(f"L2 {change['l2']:g} instead of {PAPER_L2:g}")
+    return ", ".join(parts)
+
+
 # --- a grid of models x seeds --------------------------------------------------------
 
 

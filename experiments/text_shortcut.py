@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import json
 import os
 import time
 from collections.abc import Sequence
@@ -151,6 +152,13 @@ def fine_tune(
     return model, tok, {"final_loss": float(np.mean(losses[-50:]))}
 
 
+def load_saved(folder: Path) -> tuple[Any, Any]:
+    from transformers import AutoModelForSequenceClassification, AutoTokenizer
+
+    model = AutoModelForSequenceClassification.from_pretrained(folder)
+    return model.eval(), AutoTokenizer.from_pretrained(folder)
+
+
 def train_and_score(
     alpha: float, seed: int, *, sizes: Sequence[int], steps: int, settings: dict[str, Any],
     save: Path | None = None,
@@ -160,12 +168,18 @@ def train_and_score(
     import infomem
 
     data = make_data(alpha, seed, sizes)
-    t0 = time.perf_counter()
-    model, tok, metrics = fine_tune(*data["train"], seed=seed, steps=steps)
-    metrics["train_seconds"] = time.perf_counter() - t0
-    if save is not None:  # for later re-scoring with other settings (gitignored cache)
-        model.save_pretrained(save / f"alpha_{alpha:g}_seed{seed}")
-        tok.save_pretrained(save / f"alpha_{alpha:g}_seed{seed}")
+    saved = None if save is None else save / f"alpha_{alpha:g}_seed{seed}"
+    if saved is not None and (saved / "train_metrics.json").exists():
+        model, tok = load_saved(saved)  # trained before, scoring interrupted
+        metrics = json.loads((saved / "train_metrics.json").read_text())
+    else:
+        t0 = time.perf_counter()
+        model, tok, metrics = fine_tune(*data["train"], seed=seed, steps=steps)
+        metrics["train_seconds"] = time.perf_counter() - t0
+        if saved is not None:  # for re-scoring with other settings (gitignored cache)
+            model.save_pretrained(saved)
+            tok.save_pretrained(saved)
+            (saved / "train_metrics.json").write_text(json.dumps(metrics))
     for name in ("test", "test_clean", "test_aligned"):
         texts, y = data[name]
         metrics[{"test": "test_acc"}.get(name, name.replace("test_", "") + "_acc")] = float(
@@ -211,7 +225,7 @@ def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) ->
                              trend_png, "Sentiment adjectives, MiniLM-L6, in distribution")
     cmp_png = out / f"{SETUP}_comparison.png"
     comps["in_distribution"][seeds[0]].plot(cmp_png)
-    seconds = [r.metrics["train_seconds"] for r in runs]
+    seconds = [r.metrics["train_seconds"] for r in runs if r.metrics.get("train_seconds")]
     lines = [
         "# Sentiment-adjective shortcut (text, MiniLM-L6)",
         "",
@@ -267,6 +281,19 @@ def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) ->
         f"![per-layer entropy and MI vs alpha]({trend_png.name})",
         "",
         f"![comparison of the alphas, seed {seeds[0]}]({cmp_png.name})",
+        "",
+        "## Which choices matter: agreement by scoring variant and by layer",
+        "Agreement = Kendall tau x the paper's expected sign, mean ± sd over seeds. "
+        "`natural_neuron_binning`: the natural reviews re-scored with one bin range per "
+        "neuron (entropy only), immune to the few large-magnitude dimensions of BERT-style "
+        "hidden states that stretch the global range.",
+        "",
+        common.variant_agreement_table(runs, [*VARIANTS, "natural_neuron_binning"],
+                                       "test_acc", expect="shortcut", paper=PAPER_TAU),
+        "",
+        "Per layer (in_distribution, default settings):",
+        "",
+        common.layer_agreement_table(runs, "in_distribution", "test_acc", expect="shortcut"),
         "",
         "## Findings",
         NOTES or "(not written yet)",
