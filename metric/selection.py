@@ -101,8 +101,9 @@ class Comparison:
 
     def table(self) -> Any:
         """A rich Table of the ranking, with Kendall tau in the caption."""
-        from infomem.report import fmt
         from rich.table import Table
+
+        from infomem.report import fmt
 
         table = Table(title=f"Models ranked by {self.by.replace('_', ' ')}",
                       caption=self._caption())
