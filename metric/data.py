@@ -15,7 +15,7 @@ import numpy as np
 
 from infomem.errors import DataError, InvalidInputError
 
-__all__ = ["Inputs", "load_inputs", "default_texts", "check_texts", "SMALL_SAMPLE_WARNING"]
+__all__ = ["Inputs", "load_inputs", "default_texts", "check_texts", "fingerprint", "SMALL_SAMPLE_WARNING"]
 
 SMALL_SAMPLE_WARNING = 200  # fewer examples than this: entropy is strongly biased
 _TEXT_COLUMNS = ("text", "sentence", "content", "review", "document", "prompt")
@@ -54,7 +54,7 @@ def check_texts(texts: Any, *, name: str = "predictions") -> list[str]:
     return list(texts)
 
 
-def _fingerprint(items: Sequence[Any]) -> str:
+def fingerprint(items: Sequence[Any]) -> str:
     digest = hashlib.sha256()
     for item in items:
         if isinstance(item, str):
@@ -197,7 +197,7 @@ def load_inputs(
             f"{SMALL_SAMPLE_WARNING} (Paninski 2003); compare only runs with the same count.",
             stacklevel=2,
         )
-    info.update(n_available=n, n_used=len(items), fingerprint=_fingerprint(items))
+    info.update(n_available=n, n_used=len(items), fingerprint=fingerprint(items))
     return Inputs(list(items), info)
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from infomem import distributed, estimators
 from infomem.capture import Activations, capture, capture_module
-from infomem.data import load_inputs
+from infomem.data import fingerprint, load_inputs
 from infomem.errors import InvalidInputError
 from infomem.result import LayerSummary, Result
 from infomem.settings import Settings
@@ -262,7 +262,8 @@ def score(
         acts = capture_module(model, inputs, layers=settings.layers, batch_size=max(256, settings.batch_size))
         timings["capture"] = time.perf_counter() - t0
         info = {"id": type(model).__name__, "architecture": type(model).__name__, "kind": "module"}
-        data_info = {"kind": "tensor", "n_used": acts.n_samples}
+        array = np.asarray(inputs.detach().cpu() if hasattr(inputs, "detach") else inputs)
+        data_info = {"kind": "tensor", "n_used": acts.n_samples, "fingerprint": fingerprint([array])}
         return score_activations(acts, settings, model_info=info, data_info=data_info,
                                  return_mi_matrix=return_mi_matrix, progress=progress,
                                  mi_backend=mi_backend, mi_device=mi_device, timings=timings)

@@ -106,6 +106,9 @@ def test_score_plain_mlp():
     x = torch.randn(300, 10, generator=torch.Generator().manual_seed(0))
     res = score(factories.tiny_mlp(), x, mi_neurons_per_layer=4, progress=False)
     assert res.model["kind"] == "module" and res.n_samples == 300 and res.n_neurons == 48
+    same = score(factories.tiny_mlp(), x.clone(), mi_estimator="none", progress=False)
+    other = score(factories.tiny_mlp(), x + 1, mi_estimator="none", progress=False)
+    assert res.data["fingerprint"] == same.data["fingerprint"] != other.data["fingerprint"]
 
 
 def test_loaded_model_needs_tokenizer(tiny_bert, texts):
