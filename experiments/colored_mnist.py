@@ -240,42 +240,9 @@ def write_report(
 
 
 def main(argv: Sequence[str] | None = None) -> list[common.Run]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--alphas", type=float, nargs="+", default=list(ALPHAS))
-    parser.add_argument("--epochs", type=int, default=100)
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny run for a smoke test: 2 alphas, 1 seed, few examples")
-    parser.add_argument("--out", type=Path, default=common.RESULTS,
-                        help="report folder (default experiments/results)")
-    parser.add_argument("--no-cache", action="store_true", help="retrain every model")
-    parser.add_argument("--ablate", nargs="*", default=[], metavar="CHANGE",
-                        help="also train the grid with a changed setting (first 3 seeds), "
-                        "e.g. epochs=20 or l2=0 or epochs=300,l2=0")
-    args = parser.parse_args(argv)
-    args.argv = list(argv) if argv is not None else []
-    args.sizes = (3000, 1000, 1000)
-    settings = common.mi_settings()
-    if args.quick:
-        args.sizes, args.alphas, args.seeds = (600, 300, 300), [0.0, 1.0], args.seeds[:1]
-        args.epochs = min(args.epochs, 40)
-        settings["mi_neurons_per_layer"] = 16
-    common.limit_threads()
-    grids: dict[str, list[common.Run]] = {}
-    for change in ["", *args.ablate]:
-        over = common.parse_ablation(change) if change else {}
-        epochs, l2 = int(over.get("epochs", args.epochs)), over.get("l2", common.PAPER_L2)
-        cache = (None if args.no_cache or args.quick
-                 else args.out / "cache" / SETUP / common.grid_name(epochs, l2))
-        grids[change] = common.run_grid(
-            "alpha", args.alphas, args.seeds[:3] if change else args.seeds,
-            functools.partial(train_and_score, sizes=args.sizes, epochs=epochs, l2=l2,
-                              settings=settings, save=None if cache is None else cache / "models"),
-            cache=cache,
-        )
-    runs = grids.pop("")
-    print(f"wrote {write_report(runs, args.out, args, grids)}")
-    return runs
+    return common.mnist_main(argv, setup=SETUP, doc=__doc__, name="alpha", values=ALPHAS,
+                             epochs=100, train_and_score=train_and_score,
+                             write_report=write_report)
 
 
 if __name__ == "__main__":

@@ -283,6 +283,69 @@ def run_grid(
     return runs
 
 
+def grid_parser(doc: str, name: str, values: Sequence[float], quick_help: str) -> Any:
+    """The options every experiment takes: seeds, grid values (``args.values``), --quick,
+    --out and --no-cache."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument(f"--{name}s", dest="values", type=float, nargs="+", default=list(values),
+                        metavar=name.upper())
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--out", type=Path, default=RESULTS,
+                        help="report folder (default experiments/results)")
+    parser.add_argument("--no-cache", action="store_true", help="retrain every model")
+    return parser
+
+
+def mnist_main(
+    argv: Sequence[str] | None,
+    *,
+    setup: str,
+    doc: str,
+    name: str,
+    values: Sequence[float],
+    epochs: int,
+    train_and_score: Callable[..., tuple[dict[str, float], dict[str, Any]]],
+    write_report: Callable[..., Path],
+) -> list[Run]:
+    """Command line of an MNIST grid: train and score every (value, seed), with optional
+    ablation grids (each cached in its own folder), then write the report."""
+    import functools
+
+    parser = grid_parser(doc, name, values, f"tiny run for a smoke test: 2 {name}s, 1 seed, "
+                         "few examples")
+    parser.add_argument("--epochs", type=int, default=epochs)
+    parser.add_argument("--ablate", nargs="*", default=[], metavar="CHANGE",
+                        help="also train the grid with a changed setting (first 3 seeds), "
+                        "e.g. epochs=20 or l2=0 or epochs=300,l2=0")
+    args = parser.parse_args(argv)
+    args.argv = list(argv) if argv is not None else []
+    args.sizes = (3000, 1000, 1000)
+    settings = mi_settings()
+    if args.quick:
+        args.sizes, args.values, args.seeds = (600, 300, 300), [0.0, 1.0], args.seeds[:1]
+        args.epochs = min(args.epochs, 40)
+        settings["mi_neurons_per_layer"] = 16
+    limit_threads()
+    grids: dict[str, list[Run]] = {}
+    for change in ["", *args.ablate]:
+        over = parse_ablation(change) if change else {}
+        grid_epochs, l2 = int(over.get("epochs", args.epochs)), over.get("l2", PAPER_L2)
+        cache = (None if args.no_cache or args.quick
+                 else args.out / "cache" / setup / grid_name(grid_epochs, l2))
+        grids[change] = run_grid(
+            name, args.values, args.seeds[:3] if change else args.seeds,
+            functools.partial(train_and_score, sizes=args.sizes, epochs=grid_epochs, l2=l2,
+                              settings=settings, save=None if cache is None else cache / "models"),
+            cache=cache,
+        )
+    runs = grids.pop("")
+    print(f"wrote {write_report(runs, args.out, args, grids)}")
+    return runs
+
+
 def comparisons(
     runs: Sequence[Run], variant: str, extrinsic: str, *, expect: str, name: str,
     allow_different_data: bool = False,

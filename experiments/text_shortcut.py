@@ -304,28 +304,22 @@ def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) ->
 
 
 def main(argv: Sequence[str] | None = None) -> list[common.Run]:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
-    parser.add_argument("--alphas", type=float, nargs="+", default=list(ALPHAS))
+    parser = common.grid_parser(__doc__, "alpha", ALPHAS,
+                                "tiny run: 2 alphas, 1 seed, 30 steps, 200 scored reviews")
     parser.add_argument("--steps", type=int, default=250, help="fine-tuning steps of batch 16")
-    parser.add_argument("--quick", action="store_true",
-                        help="tiny run: 2 alphas, 1 seed, 30 steps, 200 scored reviews")
-    parser.add_argument("--out", type=Path, default=common.RESULTS,
-                        help="report folder (default experiments/results)")
-    parser.add_argument("--no-cache", action="store_true", help="retrain every model")
     args = parser.parse_args(argv)
     args.argv = list(argv) if argv is not None else []
     args.sizes = (args.steps * 16, 1000, 1000)
     settings = common.mi_settings()
     if args.quick:
-        args.steps, args.alphas, args.seeds = 30, [0.0, 1.0], args.seeds[:1]
+        args.steps, args.values, args.seeds = 30, [0.0, 1.0], args.seeds[:1]
         args.sizes = (args.steps * 16, 200, 200)
         settings["mi_neurons_per_layer"] = 16
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     common.limit_threads()
     cache = None if args.no_cache or args.quick else args.out / "cache" / SETUP
     runs = common.run_grid(
-        "alpha", args.alphas, args.seeds,
+        "alpha", args.values, args.seeds,
         functools.partial(train_and_score, sizes=args.sizes, steps=args.steps,
                           settings=settings, save=None if cache is None else cache / "models"),
         cache=cache,
