@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -80,10 +79,7 @@ def train_and_score(
 ) -> tuple[dict[str, float], dict[str, Any]]:
     data = make_data(alpha, seed, sizes)
     (x_train, y_train), (x_val, y_val), (x_test, y_test) = data["train"], data["val"], data["test"]
-    model = common.make_mlp(x_train.shape[1], 2, seed=seed)
-    t0 = time.perf_counter()
-    metrics = common.train_classifier(model, x_train, y_train, epochs=epochs, seed=seed, l2=l2)
-    metrics["train_seconds"] = time.perf_counter() - t0
+    model, metrics = common.fit_mlp(x_train, y_train, 2, seed=seed, epochs=epochs, l2=l2)
     metrics["val_acc"] = common.accuracy(model, x_val, y_val)  # in-distribution, noisy labels
     metrics["test_acc"] = common.accuracy(model, x_test, y_test)  # colour random, clean labels
     # Colour reliance: accuracy with the colour forced to agree minus forced to disagree.
@@ -139,19 +135,14 @@ def write_report(
     ablations: dict[str, list[common.Run]] | None = None,
 ) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    comps = {
-        v: common.comparisons(runs, v, "test_acc", expect="shortcut", name="alpha",
-                              allow_different_data=(v == "in_distribution"))
-        for v in VARIANTS
-    }
-    tau_rows = [row for v in VARIANTS for row in common.tau_rows(v, comps[v], PAPER_TAU)]
+    comps, tau_rows = common.variant_comparisons(
+        runs, VARIANTS, "test_acc", expect="shortcut", name="alpha", paper=PAPER_TAU,
+        different_data=("in_distribution",))
     first = runs[0].results[VARIANTS[0]]
     seeds = sorted({r.seed for r in runs})
-    trend_png = out / f"{SETUP}_layers.png"
-    common.plot_layer_trends(runs, "in_distribution", "alpha (colour-label agreement)",
-                             trend_png, "Colored MNIST, scored in distribution")
-    cmp_png = out / f"{SETUP}_comparison.png"
-    comps["in_distribution"][seeds[0]].plot(cmp_png)
+    trend_png, cmp_png = common.report_figures(
+        runs, "in_distribution", comps["in_distribution"][seeds[0]], out, SETUP,
+        x_label="alpha (colour-label agreement)", title="Colored MNIST, scored in distribution")
     metric_names = ["train_acc", "val_acc", "test_acc", "colour_gap"]
     lines = [
         "# Colored MNIST: heuristic (shortcut) memorization",
@@ -224,16 +215,10 @@ def write_report(
         "## Findings",
         NOTES or "(not written yet)",
     ]
-    for change, extra in (ablations or {}).items():
-        what = common.describe_change(common.parse_ablation(change), args.epochs)
-        lines += ["", *common.ablation_lines(
-            f"Ablation: {what}",
-            f"The same grid with {what} (seeds "
-            f"{', '.join(str(s) for s in sorted({r.seed for r in extra}))}); everything else "
-            "unchanged.",
-            extra, VARIANTS, "test_acc", expect="shortcut", name="alpha", paper=PAPER_TAU,
-            metric_names=metric_names, different_data=("in_distribution",),
-        )]
+    lines += common.ablation_sections(
+        ablations or {}, args.epochs, VARIANTS, "test_acc", expect="shortcut", name="alpha",
+        paper=PAPER_TAU, metric_names=metric_names, different_data=("in_distribution",),
+    )
     path = out / f"{SETUP}.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -123,6 +123,19 @@ def train_classifier(
     return {"train_loss": loss, "train_acc": accuracy(model, x, y)}
 
 
+def fit_mlp(
+    x: np.ndarray, y: np.ndarray, n_classes: int, *, seed: int, epochs: int, l2: float
+) -> tuple[Any, dict[str, float]]:
+    """The paper's 3 x 256 MLP trained on (x, y); its training metrics and seconds."""
+    import time
+
+    model = make_mlp(x.shape[1], n_classes, seed=seed)
+    t0 = time.perf_counter()
+    metrics = train_classifier(model, x, y, epochs=epochs, seed=seed, l2=l2)
+    metrics["train_seconds"] = time.perf_counter() - t0
+    return model, metrics
+
+
 def accuracy(model: Any, x: Any, y: Any) -> float:
     import torch
 
@@ -422,6 +435,28 @@ def tau_rows(variant: str, comps: dict[int, Any], paper: tuple[float, float]) ->
     return rows
 
 
+def variant_comparisons(
+    runs: Sequence[Run], variants: Sequence[str], extrinsic: str, *, expect: str, name: str,
+    paper: tuple[float, float], different_data: Sequence[str] = (),
+) -> tuple[dict[str, dict[int, Any]], list[list[str]]]:
+    """Per-seed comparisons of every scoring variant, and their Kendall tau table rows."""
+    comps = {v: comparisons(runs, v, extrinsic, expect=expect, name=name,
+                            allow_different_data=v in different_data) for v in variants}
+    return comps, [row for v in variants for row in tau_rows(v, comps[v], paper)]
+
+
+def report_figures(
+    runs: Sequence[Run], variant: str, first_seed: Any, out: Path, setup: str, *,
+    x_label: str, title: str,
+) -> tuple[Path, Path]:
+    """The per-layer trend figure and the first seed's comparison figure of a report."""
+    trend_png = out / f"{setup}_layers.png"
+    plot_layer_trends(runs, variant, x_label, trend_png, title)
+    cmp_png = out / f"{setup}_comparison.png"
+    first_seed.plot(cmp_png)
+    return trend_png, cmp_png
+
+
 TAU_HEADERS = ["scored on", "score", "expected sign of tau", "tau (raw)",
                "agreement = tau x sign", "paper Table 2", "agreement per seed"]
 
@@ -436,10 +471,9 @@ def tau_summary(comps: dict[int, Any]) -> dict[str, tuple[float, float]]:
     return out
 
 
-def ablation_lines(
-    title: str,
-    intro: str,
-    runs: Sequence[Run],
+def ablation_sections(
+    ablations: dict[str, Sequence[Run]],
+    base_epochs: int,
     variants: Sequence[str],
     extrinsic: str,
     *,
@@ -449,19 +483,25 @@ def ablation_lines(
     metric_names: Sequence[str],
     different_data: Sequence[str] = (),
 ) -> list[str]:
-    """A report section for a second grid trained with one setting changed."""
-    rows = []
-    for v in variants:
-        comps = comparisons(runs, v, extrinsic, expect=expect, name=name,
-                            allow_different_data=v in different_data)
-        rows += tau_rows(v, comps, paper)
-    return [
-        f"### {title}", "", intro, "",
-        md_table(TAU_HEADERS, rows), "",
-        scores_table(runs, name, variants, metric_names), "",
-        *[line for v in variants[:1] for line in (
-            f"Per-layer median entropy ({v}):", "", layer_median_table(runs, v, name, {}), "")],
-    ]
+    """Report sections for the grids trained again with one setting changed (--ablate)."""
+    lines: list[str] = []
+    for change, runs in ablations.items():
+        what = describe_change(parse_ablation(change), base_epochs)
+        seeds = ", ".join(str(s) for s in sorted({r.seed for r in runs}))
+        _, rows = variant_comparisons(runs, variants, extrinsic, expect=expect, name=name,
+                                      paper=paper, different_data=different_data)
+        lines += [
+            "", f"### Ablation: {what}", "",
+            f"The same grid with {what} (seeds {seeds}); everything else unchanged. "
+            f"Extrinsic: {extrinsic}.", "",
+            md_table(TAU_HEADERS, rows), "",
+            scores_table(runs, name, variants, metric_names), "",
+            f"Per-layer median entropy ({variants[0]}):", "",
+            layer_median_table(runs, variants[0], name, {}), "",
+            f"Per-layer agreement ({variants[0]}):", "",
+            layer_agreement_table(runs, variants[0], extrinsic, expect=expect),
+        ]
+    return lines
 
 
 def _agreement(values: Sequence[float | None], extrinsic: Sequence[float], sign: int) -> float | None:

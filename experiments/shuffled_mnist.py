@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import functools
-import time
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -54,10 +53,7 @@ def train_and_score(
 ) -> tuple[dict[str, float], dict[str, Any]]:
     data = make_data(beta, seed, sizes)
     (x_train, y_train), (x_val, _), (x_test, y_test) = data["train"], data["val"], data["test"]
-    model = common.make_mlp(x_train.shape[1], 10, seed=seed)
-    t0 = time.perf_counter()
-    metrics = common.train_classifier(model, x_train, y_train, epochs=epochs, seed=seed, l2=l2)
-    metrics["train_seconds"] = time.perf_counter() - t0
+    model, metrics = common.fit_mlp(x_train, y_train, 10, seed=seed, epochs=epochs, l2=l2)
     metrics["test_acc"] = common.accuracy(model, x_test, y_test)
     metrics["gap"] = metrics["train_acc"] - metrics["test_acc"]
     metrics["shuffled_fraction"] = data["shuffled"]
@@ -111,11 +107,9 @@ def write_report(
         "gap (lower is better)", gap, PAPER_TAU)
     first = runs[0].results[VARIANT]
     seeds = sorted({r.seed for r in runs})
-    trend_png = out / f"{SETUP}_layers.png"
-    common.plot_layer_trends(runs, VARIANT, "beta (fraction of random labels)", trend_png,
-                             "Shuffled MNIST")
-    cmp_png = out / f"{SETUP}_comparison.png"
-    comps[seeds[0]].plot(cmp_png)
+    trend_png, cmp_png = common.report_figures(
+        runs, VARIANT, comps[seeds[0]], out, SETUP,
+        x_label="beta (fraction of random labels)", title="Shuffled MNIST")
     lines = [
         "# Shuffled MNIST: example-level memorization",
         "",
@@ -175,16 +169,10 @@ def write_report(
         "## Findings",
         NOTES or "(not written yet)",
     ]
-    for change, extra in (ablations or {}).items():
-        what = common.describe_change(common.parse_ablation(change), args.epochs)
-        lines += ["", *common.ablation_lines(
-            f"Ablation: {what}",
-            f"The same grid with {what} (seeds "
-            f"{', '.join(str(s) for s in sorted({r.seed for r in extra}))}); everything else "
-            "unchanged. Extrinsic: test_acc.",
-            extra, [VARIANT], "test_acc", expect="example", name="beta", paper=PAPER_TAU,
-            metric_names=["train_acc", "test_acc", "gap"],
-        )]
+    lines += common.ablation_sections(
+        ablations or {}, args.epochs, [VARIANT], "test_acc", expect="example", name="beta",
+        paper=PAPER_TAU, metric_names=["train_acc", "test_acc", "gap"],
+    )
     path = out / f"{SETUP}.md"
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
     return path

@@ -211,20 +211,16 @@ NOTES = """\
 
 def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) -> Path:
     out.mkdir(parents=True, exist_ok=True)
-    comps = {
-        v: common.comparisons(runs, v, "test_acc", expect="shortcut", name="alpha",
-                              allow_different_data=(v == "in_distribution"))
-        for v in VARIANTS
-    }
-    tau_rows = [row for v in VARIANTS for row in common.tau_rows(v, comps[v], PAPER_TAU)]
+    comps, tau_rows = common.variant_comparisons(
+        runs, VARIANTS, "test_acc", expect="shortcut", name="alpha", paper=PAPER_TAU,
+        different_data=("in_distribution",))
     first = runs[0].results[VARIANTS[0]]
     seeds = sorted({r.seed for r in runs})
     alphas = sorted({r.value for r in runs})
-    trend_png = out / f"{SETUP}_layers.png"
-    common.plot_layer_trends(runs, "in_distribution", "alpha (adjective insertion rate)",
-                             trend_png, "Sentiment adjectives, MiniLM-L6, in distribution")
-    cmp_png = out / f"{SETUP}_comparison.png"
-    comps["in_distribution"][seeds[0]].plot(cmp_png)
+    trend_png, cmp_png = common.report_figures(
+        runs, "in_distribution", comps["in_distribution"][seeds[0]], out, SETUP,
+        x_label="alpha (adjective insertion rate)",
+        title="Sentiment adjectives, MiniLM-L6, in distribution")
     seconds = [r.metrics["train_seconds"] for r in runs if r.metrics.get("train_seconds")]
     lines = [
         "# Sentiment-adjective shortcut (text, MiniLM-L6)",
