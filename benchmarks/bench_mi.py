@@ -156,27 +156,32 @@ def main() -> None:
             w_nb, c_nb, ext = w_nb / sample * total, c_nb / sample * total, True
         codes, n_bins = bin_codes(acts, bins=100)
         _, w_bin, c_bin = timed(binned_mi_from_codes, codes, n_bins)
-        cuda = ""
+        cuda = bin_cuda = ""
         if torch.cuda.is_available():
             ksg_mi_pairs(acts, r[:2], c[:2], K, device="cuda")
             rs, cs = random_pairs(n, 2000, seed=3)
             _, w_cu, _ = timed(ksg_mi_pairs, acts, rs, cs, K, device="cuda")
             cuda = fmt_s(w_cu / 2000 * total, True)
-        rows_out.append((n, total, t_ref, w_nb, c_nb, ext, t_torch, cuda, w_bin, c_bin, diff, diff_t, rel))
+            binned_mi_from_codes(codes[:, :2], n_bins, device="cuda")
+            _, w_bcu, _ = timed(binned_mi_from_codes, codes, n_bins, device="cuda")
+            bin_cuda = fmt_s(w_bcu)
+        rows_out.append((n, total, t_ref, w_nb, c_nb, ext, t_torch, cuda, w_bin, c_bin, bin_cuda,
+                         diff, diff_t, rel))
 
     header = (
         f"{'N':>5} {'pairs i<=j':>11} | {'reference (ext.)':>17} | {'numba KSG wall':>20} "
         f"{'cpu':>10} {'cpu/pair':>9} {'speedup':>8} | {'torch CPU':>16} {'CUDA':>16} | "
-        f"{'binned MI wall':>14} {'cpu':>8} | {'max |diff| numba / torch':>24} {'max rel':>8}"
+        f"{'binned MI wall':>14} {'cpu':>8} {'CUDA':>8} | {'max |diff| numba / torch':>24} "
+        f"{'max rel':>8}"
     )
     print(header)
     print("-" * len(header))
     for row in rows_out:
-        n, total, t_ref, w_nb, c_nb, ext, t_torch, cuda, w_bin, c_bin, diff, diff_t, rel = row
+        n, total, t_ref, w_nb, c_nb, ext, t_torch, cuda, w_bin, c_bin, bin_cuda, diff, diff_t, rel = row
         print(
             f"{n:>5} {total:>11,} | {fmt_s(t_ref):>17} | {fmt_s(w_nb, ext):>20} {fmt_s(c_nb):>10} "
             f"{c_nb / total * 1e6:>6.0f} us {t_ref / w_nb:>7.0f}x | {fmt_s(t_torch, True):>16} "
-            f"{cuda or 'n/a':>16} | {fmt_s(w_bin):>14} {fmt_s(c_bin):>8} | "
+            f"{cuda or 'n/a':>16} | {fmt_s(w_bin):>14} {fmt_s(c_bin):>8} {bin_cuda or 'n/a':>8} | "
             f"{diff:>10.1e} / {diff_t:.1e} {rel:>10.1e}"
         )
     print(

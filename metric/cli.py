@@ -84,7 +84,7 @@ def _add_score(sub: Any) -> None:
     m.add_argument("--trust-remote-code", action="store_true")
     m.add_argument("--num-processes", type=int, default=1,
                    help="capture and KSG split across N processes (torchrun; one per GPU)")
-    m.add_argument("--mi-device", help='run KSG with torch on this device, e.g. "cuda"')
+    m.add_argument("--mi-device", help='compute MI (KSG or binned) with torch on this device, e.g. "cuda"')
     _settings_args(p)
     o = p.add_argument_group("output")
     o.add_argument("--json", action="store_true", help="print the scores as JSON on stdout")

@@ -92,7 +92,7 @@ def _mi_matrix(
     if settings.mi_estimator == "none":
         return None
     if settings.mi_estimator == "binned":
-        return estimators.binned_mi_from_codes(codes, n_bins)
+        return estimators.binned_mi_from_codes(codes, n_bins, backend=backend, device=device)
     if values.shape[0] < settings.k + 1:
         raise InvalidInputError(
             f"KSG MI needs at least k+1 = {settings.k + 1} examples; received "

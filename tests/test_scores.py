@@ -70,6 +70,9 @@ def test_binned_mi_and_none():
     np.testing.assert_allclose(np.diag(binned.mi_matrix), own_entropy, atol=1e-12)
     none = score_activations(acts, Settings(mi_estimator="none"))
     assert none.mean_mi is None and all(layer.mean_mi is None for layer in none.per_layer)
+    on_torch = score_activations(acts, Settings(mi_estimator="binned", bins=10), return_mi_matrix=True,
+                                 mi_backend="torch")
+    np.testing.assert_allclose(on_torch.mi_matrix, binned.mi_matrix, rtol=1e-12, atol=1e-13)
 
 
 def test_random_mi_subset_is_seeded():

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from ._validation import BACKENDS, check_choice
 from .binning import bin_codes, bin_counts, check_codes
 
 __all__ = ["binned_mi_from_codes", "binned_mi"]
@@ -50,7 +51,7 @@ def _joint_sums(codes: np.ndarray, n_bins: int, clogc: np.ndarray) -> np.ndarray
     return kern.joint_clogc_dense(codes_t, n_bins, clogc, counter)
 
 
-def binned_mi_from_codes(codes, n_bins: int) -> np.ndarray:
+def binned_mi_from_codes(codes, n_bins: int, *, backend: str = "auto", device=None) -> np.ndarray:
     """Plug-in mutual information (nats) between every pair of columns of bin codes.
 
     Parameters
@@ -59,6 +60,11 @@ def binned_mi_from_codes(codes, n_bins: int) -> np.ndarray:
         Bin index per value in [0, n_bins), e.g. from `bin_codes`.
     n_bins : int
         Number of possible codes.
+    backend : {"auto", "numba", "torch"}, default "auto"
+        "numba": joint histograms counted in parallel on the CPU. "torch": one-hot matrix
+        products on ``device`` (for CUDA). "auto": torch on a CUDA ``device``, else numba.
+    device : str or torch.device, optional
+        Device of the torch backend (default CPU).
 
     Returns
     -------
@@ -71,13 +77,20 @@ def binned_mi_from_codes(codes, n_bins: int) -> np.ndarray:
     -----
     Biased upward for small S (the plug-in joint entropy is biased downward); useful
     at very large N, where the KSG estimator is costly. Counts are exact integer
-    histograms, computed in parallel with numba.
+    histograms on every backend.
     """
+    check_choice(backend, "backend", BACKENDS)
     arr, n_bins = check_codes(codes, n_bins)
     s = arr.shape[0]
     clogc = _clogc_table(s)
     marginal = clogc[bin_counts(arr, n_bins)].sum(axis=1)
-    joint = _joint_sums(arr, n_bins, clogc)
+    on_cuda = device is not None and str(device).startswith("cuda")
+    if backend == "torch" or (backend == "auto" and on_cuda):
+        from ._binned_torch import joint_clogc
+
+        joint = joint_clogc(*_dense_codes(arr), device=device)
+    else:
+        joint = _joint_sums(arr, n_bins, clogc)
     mi = marginal[:, None] + marginal[None, :]  # exactly symmetric
     np.subtract(joint, mi, out=mi)
     mi /= s

@@ -58,3 +58,48 @@ def test_layer_binning_path():
     codes, n_bins = bin_codes(a, bins=10, binning="layer", layer_sizes=[4, 5])
     np.testing.assert_array_equal(binned_mi(a, bins=10, binning="layer", layer_sizes=[4, 5]),
                                   binned_mi_from_codes(codes, n_bins))
+
+
+@pytest.mark.parametrize("binning", ["global", "neuron"])
+def test_torch_backend_matches_mutual_info_score(binning):
+    a = _acts()
+    codes, n_bins = bin_codes(a, bins=30, binning=binning)
+    m = binned_mi_from_codes(codes, n_bins, backend="torch")
+    np.testing.assert_allclose(m, _oracle(codes), rtol=1e-9, atol=1e-12)
+    np.testing.assert_array_equal(m, m.T)
+    np.testing.assert_allclose(m, binned_mi_from_codes(codes, n_bins), rtol=1e-12, atol=1e-13)
+
+
+def test_torch_backend_tiny_sizes_and_blocks(monkeypatch):
+    """Tiny S, and blocks of 1-3 neurons (a budget far below N) give the same matrix."""
+    import infomem.estimators._binned_torch as kernel
+
+    for s, n in [(1, 1), (2, 3), (7, 5)]:
+        codes = np.random.default_rng(s).integers(0, 4, size=(s, n))
+        np.testing.assert_allclose(binned_mi_from_codes(codes, 4, backend="torch"), _oracle(codes),
+                                   rtol=1e-9, atol=1e-12)
+    codes = np.random.default_rng(5).integers(0, 6, size=(120, 8))
+    codes[:, 2] = codes[:, 1] // 2
+    whole = binned_mi_from_codes(codes, 6, backend="torch")
+    for budget in (36, 100, 300):  # blocks of 1, 1 and 2 neurons of depth 6
+        monkeypatch.setattr(kernel, "_BUDGET_CPU", budget)
+        got = binned_mi_from_codes(codes, 6, backend="torch")
+        np.testing.assert_allclose(got, whole, rtol=1e-12, atol=1e-13)
+        np.testing.assert_array_equal(got, got.T)
+    np.testing.assert_allclose(whole, _oracle(codes), rtol=1e-9, atol=1e-12)
+
+
+def test_torch_backend_refuses_inexact_counts(monkeypatch):
+    import infomem.estimators._binned_torch as kernel
+    from infomem.errors import InvalidInputError
+
+    monkeypatch.setattr(kernel, "_MAX_EXACT", 10)
+    with pytest.raises(InvalidInputError, match="backend='numba'"):
+        binned_mi_from_codes(np.zeros((12, 2), dtype=np.int64), 3, backend="torch")
+
+
+@pytest.mark.skipif(not __import__("torch").cuda.is_available(), reason="needs CUDA")
+def test_cuda_binned_equals_oracle():
+    codes, n_bins = bin_codes(_acts(2500, seed=6), bins=100)
+    np.testing.assert_allclose(binned_mi_from_codes(codes, n_bins, device="cuda"), _oracle(codes),
+                               rtol=1e-9, atol=1e-12)
