@@ -46,7 +46,7 @@ def _select(typingctx, cond, a, b):
 
 
 # ----------------------------------------------------------------------------- prepare
-@numba.njit(parallel=True, cache=True)
+@numba.njit(nogil=True, cache=True)
 def prepare(x, n_cols):
     """Per-neuron structures from x (n, S) float64 (one neuron per row).
 
@@ -61,7 +61,7 @@ def prepare(x, n_cols):
     colex = np.empty((n, s), dtype=np.int32)
     bndp = np.full((n, n_cols + 3), s, dtype=np.int32)
     ncol = np.empty(n, dtype=np.int32)
-    for a in numba.prange(n):
+    for a in range(n):
         o = np.argsort(x[a], kind="mergesort")
         v = xs[a]
         for m in range(s):
@@ -390,22 +390,20 @@ def _pair_mi(a, b, xs, xo, order, rank, colex, bndp_all, ncol, k, psi, work, iwo
     return psi[s] + psi[k] - sum_x / s - sum_y / s
 
 
-@numba.njit(parallel=True, cache=True)
-def ksg_pairs(xs, xo, order, rank, colex, bndp, ncol, rows, cols, k, psi, chunk):
+@numba.njit(nogil=True, cache=True)
+def ksg_pairs(xs, xo, order, rank, colex, bndp, ncol, rows, cols, k, psi):
     """KSG MI (nats) for pairs (rows[p], cols[p]) of prepared neurons.
 
     xs/order/rank/colex/bndp/ncol from `prepare`; xo: original values (n, S);
-    psi[m] = digamma(m) for m in 0..S. Pairs are split in parallel tasks of ``chunk``.
+    psi[m] = digamma(m) for m in 0..S. Releases the GIL: callers run pieces of the
+    pair list on threads (cheaper to compile than a numba parallel loop).
     """
     s = xs.shape[1]
-    n_pairs = rows.size
-    out = np.empty(n_pairs, dtype=np.float64)
-    n_chunks = (n_pairs + chunk - 1) // chunk
-    for ch in numba.prange(n_chunks):
-        work = np.empty((3, s), dtype=np.float64)
-        iwork = np.empty((5, max(s, bndp.shape[1])), dtype=np.int32)
-        best = np.empty(k, dtype=np.float64)
-        for p in range(ch * chunk, min(n_pairs, (ch + 1) * chunk)):
-            out[p] = _pair_mi(rows[p], cols[p], xs, xo, order, rank, colex, bndp, ncol, k,
-                              psi, work, iwork, best)
+    out = np.empty(rows.size, dtype=np.float64)
+    work = np.empty((3, s), dtype=np.float64)
+    iwork = np.empty((5, max(s, bndp.shape[1])), dtype=np.int32)
+    best = np.empty(k, dtype=np.float64)
+    for p in range(rows.size):
+        out[p] = _pair_mi(rows[p], cols[p], xs, xo, order, rank, colex, bndp, ncol, k,
+                          psi, work, iwork, best)
     return out

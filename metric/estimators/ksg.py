@@ -95,6 +95,25 @@ def ksg_mi_reference(x, y, k: int = 3) -> float:
     )
 
 
+def _n_threads() -> int:
+    import numba
+
+    return int(numba.get_num_threads())
+
+
+def _on_threads(run: Callable[[int, int], np.ndarray], n_items: int, piece: int) -> list[np.ndarray]:
+    """``run(start, stop)`` over [0, n_items) in pieces of ``piece``, on numba's thread count
+    (the kernels release the GIL), results in order."""
+    bounds = [(i, min(n_items, i + piece)) for i in range(0, n_items, piece)]
+    threads = min(_n_threads(), len(bounds))
+    if threads <= 1:
+        return [run(a, b) for a, b in bounds]
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(threads) as pool:
+        return list(pool.map(lambda ab: run(*ab), bounds))
+
+
 class _Prepared:
     """Per-neuron sorted values, order, ranks and columns for the numba kernel."""
 
@@ -108,24 +127,25 @@ class _Prepared:
             sl = slice(start, start + _PREP_CHUNK)
             self.x[sl] = arr[:, neurons[sl]].T
         n_cols = max(1, round(math.sqrt(s) / 1.5))
-        self.xs, self.order, self.rank, self.colex, self.bndp, self.ncol = prepare(
-            self.x, n_cols
+        piece = max(1, -(-neurons.size // _n_threads()))
+        parts = _on_threads(lambda a, b: prepare(self.x[a:b], n_cols), neurons.size, piece)
+        self.xs, self.order, self.rank, self.colex, self.bndp, self.ncol = (
+            np.concatenate(field) for field in zip(*parts, strict=True)
         )
         self.psi = _psi_table(s)
 
 
 def _numba_pairs(prep: _Prepared, rows: np.ndarray, cols: np.ndarray, k: int) -> np.ndarray:
     """Pairs given as indices into the prepared neurons."""
-    import numba
-
     from ._ksg_numba import ksg_pairs
 
-    n_threads = numba.get_num_threads()
-    chunk = int(max(1, min(16, rows.size // (8 * n_threads))))
-    return ksg_pairs(
-        prep.xs, prep.x, prep.order, prep.rank, prep.colex, prep.bndp, prep.ncol,
-        rows, cols, k, prep.psi, chunk,
-    )
+    def run(a: int, b: int) -> np.ndarray:
+        return ksg_pairs(prep.xs, prep.x, prep.order, prep.rank, prep.colex, prep.bndp,
+                         prep.ncol, rows[a:b], cols[a:b], k, prep.psi)
+
+    # pieces small enough that the threads finish together, large enough to be cheap
+    piece = int(max(16, min(1024, rows.size // (8 * _n_threads()) + 1)))
+    return np.concatenate(_on_threads(run, rows.size, piece))
 
 
 def _resolve_backend(backend: str, device: Any) -> str:
