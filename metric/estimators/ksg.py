@@ -110,8 +110,11 @@ def _on_threads(run: Callable[[int, int], np.ndarray], n_items: int, piece: int)
         return [run(a, b) for a, b in bounds]
     from concurrent.futures import ThreadPoolExecutor
 
-    with ThreadPoolExecutor(threads) as pool:
+    pool = ThreadPoolExecutor(threads)
+    try:
         return list(pool.map(lambda ab: run(*ab), bounds))
+    finally:  # on Ctrl-C, drop the pieces not started yet
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Prepared:
