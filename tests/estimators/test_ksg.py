@@ -187,3 +187,17 @@ def test_cuda_backend_equals_reference():
     _close(ksg_mi_pairs(a, rows, cols, 3, device="cuda"), ref)
     m = ksg_mi(torch.from_numpy(a).cuda(), 3, backend="auto", device="cuda")
     _close(m[rows, cols], ref)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 3])
+def test_thread_count_does_not_change_values(monkeypatch, threads):
+    """Pieces of the pair list run on threads; any split gives the one-thread matrix."""
+    import infomem.estimators.ksg as ksg_module
+
+    a = _dataset("correlated", 300, seed=4)
+    monkeypatch.setattr(ksg_module, "_n_threads", lambda: 1)
+    one = ksg_mi(a, 3)
+    monkeypatch.setattr(ksg_module, "_n_threads", lambda: threads)
+    np.testing.assert_array_equal(ksg_mi(a, 3), one)
+    rows, cols = np.triu_indices(6)
+    np.testing.assert_array_equal(ksg_mi_pairs(a, rows, cols, 3), one[rows, cols])
