@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 _BUDGET_CPU = 1 << 24  # elements of one block of joint counts on the CPU
-_BUDGET_CUDA = 1 << 28  # and on a CUDA device
+_BUDGET_CUDA = 1 << 26  # and on a CUDA device (float64 counts: 512 MiB)
 _MAX_EXACT = 1 << 24  # float32 holds every integer count below this
 
 
