@@ -206,6 +206,32 @@ def train_and_score(
 
 
 NOTES = """\
+Numbers below refer to the committed run (3 seeds x 5 alphas, 250 steps each).
+
+- **The shortcut is learned**: accuracy on reviews carrying an adjective of the opposite
+  label falls from 0.53 at alpha = 0 to 0.19 at alpha = 0.25 and 0.03-0.07 from alpha = 0.5
+  on, while clean accuracy stays at 0.75-0.80 until alpha = 1 (0.61).
+- **Mean MI on in-distribution inputs reproduces the paper**: it rises with alpha (0.031
+  -> 0.095 nats), agreement 0.87 ± 0.12 (paper 0.80). Within-layer MI agrees more the
+  deeper the block (0.07 in block 1, 0.93 ± 0.12 in block 6).
+- **Mean entropy with the paper's global bin range does not** (0.07 ± 0.50 in
+  distribution). MiniLM's [CLS] states have a few large-magnitude dimensions that stretch
+  the one bin range shared by all blocks, so the neurons of blocks 1-4 fall into one bin
+  (median entropy 0.00 for every model) and only blocks 5-6 move. Block 6 alone agrees
+  (0.80 ± 0.20). With one bin range per neuron, entropy on the unmodified reviews agrees
+  0.73 ± 0.12, close to the paper's 0.80; with the global range on those reviews, 0.53 ±
+  0.12.
+- **Which inputs are scored matters for MI**: on the same unmodified reviews for every
+  model (no inserted adjectives), MI does not rank the models (0.13 ± 0.70): the neurons
+  move together only when the shortcut feature is in the input. The paper scored
+  validation reviews that contain its adjectives (it relabelled IMDb reviews by them),
+  which corresponds to our in-distribution scoring.
+- The extrinsic saturates: from alpha = 0.5 on the opposite-adjective accuracies differ by
+  less than their seed spread (0.072, 0.036, 0.031), so the order among those three
+  models is close to a tie and costs agreement in every score.
+- Differences from the paper: Rotten Tomatoes snippets with inserted adjectives instead of
+  relabelled IMDb reviews, MiniLM-L6 (real weights) instead of DistilBERT, one pass of
+  250 steps with frozen word embeddings (CPU budget), S = 1,000.
 """
 
 
@@ -239,7 +265,7 @@ def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) ->
         f"- Model: all-MiniLM-L6-v2 (6 x 384, real weights) + linear head on [CLS], AdamW "
         f"5e-5, batch 16, {args.steps} steps (one pass over the training reviews), max "
         f"{MAX_LENGTH} tokens, word embeddings frozen (CPU budget); "
-        f"{np.mean(seconds) / 60:.1f} min of training per model here.",
+        f"{np.median(seconds) / 60:.1f} min of training per model on one CPU thread (median).",
         "- Extrinsic: `test_acc`, accuracy on test reviews carrying an inserted adjective "
         "of the opposite label (the shortcut misleads). Also `clean_acc` (no insertion), "
         "`aligned_acc` (adjective agrees) and `val_acc` (in-distribution).",
