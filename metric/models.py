@@ -155,6 +155,23 @@ def _load_error(model_id: str, e: Exception) -> ModelLoadError:
     return ModelLoadError(f"Could not load model {model_id!r}: {first}")
 
 
+_PLACEMENTS = ("auto", "balanced", "balanced_low_0", "sequential")  # accelerate's strategies
+
+
+def check_device_map(device_map: Any) -> None:
+    """One-line error for a device map naming a device that does not exist here."""
+    from infomem.estimators._validation import check_device
+
+    if device_map is None or device_map in _PLACEMENTS:
+        return
+    targets = device_map.values() if isinstance(device_map, dict) else [device_map]
+    for target in targets:
+        if target in ("disk", "meta"):
+            continue
+        check_device(f"cuda:{target}" if isinstance(target, int) else target, "device map",
+                     "'auto', 'cpu', 'cuda', 'cuda:N' or a dict of those")
+
+
 def load_model(
     model_id: str | Path | None = None,
     *,
@@ -170,6 +187,7 @@ def load_model(
     import torch
     import transformers
 
+    check_device_map(device_map)
     display_id = DEFAULT_MODEL_ID if model_id is None else str(model_id)
     path = str(default_model_path() if model_id is None else model_id)
     common: dict[str, Any] = {"revision": revision, "token": token, "trust_remote_code": trust_remote_code}

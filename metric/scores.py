@@ -252,6 +252,10 @@ def score(
     from infomem.models import LoadedModel, load_model, wrap_model
 
     settings = settings or Settings.from_kwargs(**knobs)
+    if mi_device is not None:  # before any download or forward pass
+        from infomem.estimators._validation import check_device
+
+        check_device(mi_device)
     timings: dict[str, float] = {}
     ctx = distributed.context()
     progress = progress and (ctx is None or ctx.is_main)

@@ -66,6 +66,10 @@ def test_score_table(tiny_bert, texts_file, capsys):
         (["--column", "nope"], "error: Column 'nope' is not in"),
         (["--bins", "1"], "error: `bins` must be an integer >= 2"),
         (["--max-samples", "0"], "error: `max_samples` must be an integer >= 1"),
+        (["--mi-device", "gpu"], "error: Unknown MI device 'gpu'"),
+        (["--mi-device", "cuda:99"], "error: The MI device 'cuda:99'"),
+        (["--device-map", "banana"], "error: Unknown device map 'banana'"),
+        (["--device-map", "cuda:99"], "error: The device map 'cuda:99'"),
     ],
 )
 def test_bad_input_is_one_line(tiny_bert, tmp_path, args, message):

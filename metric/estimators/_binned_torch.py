@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._validation import check_device
+
 _BUDGET_CPU = 1 << 24  # elements of one block of joint counts on the CPU
 _BUDGET_CUDA = 1 << 26  # and on a CUDA device (float64 counts: 512 MiB)
 _MAX_EXACT = 1 << 24  # float32 holds every integer count below this
@@ -34,7 +36,7 @@ def joint_clogc(dense: np.ndarray, depth: int, device: Any = None) -> np.ndarray
             f"The torch binned MI counts in float32, exact below {_MAX_EXACT:,} examples; "
             f"received {s:,}. Use backend='numba'."
         )
-    dev = torch.device(device) if device is not None else torch.device("cpu")
+    dev = check_device(device) if device is not None else torch.device("cpu")
     budget = _BUDGET_CUDA if dev.type == "cuda" else _BUDGET_CPU
     block = max(1, min(n, int((budget ** 0.5) // depth)))
     codes = torch.as_tensor(dense.astype(np.int64), device=dev)

@@ -14,7 +14,14 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._validation import check_acts, check_int, check_pairs, is_torch_tensor, report_non_finite
+from ._validation import (
+    check_acts,
+    check_device,
+    check_int,
+    check_pairs,
+    is_torch_tensor,
+    report_non_finite,
+)
 
 _BUDGET_CPU = 1 << 22  # elements per (pairs x queries x S) temporary on the CPU
 _BUDGET_CUDA = 1 << 26  # and on a CUDA device
@@ -40,10 +47,10 @@ def _as_tensor(acts: Any, device: Any) -> torch.Tensor:
                 f"Activations must have examples and neurons; received shape {tuple(t.shape)}."
             )
         report_non_finite((~torch.isfinite(t)).sum(dim=0).cpu().numpy())
-        target = torch.device(device) if device is not None else t.device
+        target = check_device(device) if device is not None else t.device
         return t.to(device=target, dtype=torch.float64).T.contiguous()
     arr = check_acts(acts, min_examples=1)
-    target = torch.device(device) if device is not None else torch.device("cpu")
+    target = check_device(device) if device is not None else torch.device("cpu")
     return torch.from_numpy(np.ascontiguousarray(arr.T, dtype=np.float64)).to(target)
 
 

@@ -43,6 +43,31 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     return value
 
 
+def check_device(device: Any, what: str = "MI device", valid: str = "'cpu', 'cuda' or 'cuda:N'") -> Any:
+    """``torch.device(device)`` if that device exists here, else a one-line error."""
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, TypeError) as e:
+        raise InvalidInputError(
+            f"Unknown {what} {device!r}. Use {valid}."
+        ) from e
+    if dev.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        if count == 0:
+            raise InvalidInputError(
+                f"The {what} {device!r} needs a CUDA GPU, but torch finds none here (no GPU, or "
+                f"a CPU-only torch build). Leave the {what} unset to run on the CPU."
+            )
+        if dev.index is not None and dev.index >= count:
+            raise InvalidInputError(
+                f"The {what} {device!r} does not exist: torch sees {count} CUDA GPU(s), "
+                f"cuda:0 to cuda:{count - 1}."
+            )
+    return dev
+
+
 def report_non_finite(per_col: np.ndarray) -> None:
     """Raise for per-column counts of NaN/inf values, if any is non-zero."""
     cols = np.flatnonzero(per_col)

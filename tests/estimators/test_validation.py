@@ -115,3 +115,21 @@ def test_import_stays_light():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_devices_that_do_not_exist_are_one_line_errors():
+    from infomem.estimators._validation import check_device
+    from infomem.models import check_device_map
+
+    assert str(check_device("cpu")) == "cpu"
+    assert "Unknown MI device 'gpu'" in _raises("gpu", check_device, "gpu")
+    assert _raises("cuda:99", check_device, "cuda:99").startswith("The MI device 'cuda:99'")
+    for fine in (None, "auto", "sequential", "cpu", {"": "cpu"}, {"encoder": "cpu", "head": "disk"}):
+        check_device_map(fine)
+    msg = _raises("device map", check_device_map, {"encoder": "cpu", "head": 99})
+    assert msg.startswith("The device map 'cuda:99'") and "\n" not in msg
+    assert "'auto'" in _raises("banana", check_device_map, "banana")
+    with pytest.raises(InvalidInputError, match="CUDA"):
+        binned_mi_from_codes(np.zeros((5, 2), dtype=np.int64), 3, backend="torch", device="cuda:99")
+    with pytest.raises(InvalidInputError, match="CUDA"):
+        ksg_mi(ACTS, backend="torch", device="cuda:99")
