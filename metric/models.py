@@ -172,6 +172,18 @@ def check_device_map(device_map: Any) -> None:
                      "'auto', 'cpu', 'cuda', 'cuda:N' or a dict of those")
 
 
+def _dtype(name: str) -> Any:
+    """"auto" or the torch floating dtype called ``name``; a one-line error otherwise."""
+    import torch
+
+    found = getattr(torch, str(name), None) if name != "auto" else "auto"
+    if found != "auto" and not (isinstance(found, torch.dtype) and found.is_floating_point):
+        raise InvalidInputError(
+            f"Unknown torch_dtype {name!r}. Use 'auto', 'float32', 'bfloat16' or 'float16'."
+        )
+    return found
+
+
 def load_model(
     model_id: str | Path | None = None,
     *,
@@ -184,10 +196,10 @@ def load_model(
     token: str | bool | None = None,
 ) -> LoadedModel:
     """Load model + tokenizer/processor by Hub id or local path (None: the default)."""
-    import torch
     import transformers
 
     check_device_map(device_map)
+    dtype = None if torch_dtype is None else _dtype(torch_dtype)
     display_id = DEFAULT_MODEL_ID if model_id is None else str(model_id)
     path = str(default_model_path() if model_id is None else model_id)
     common: dict[str, Any] = {"revision": revision, "token": token, "trust_remote_code": trust_remote_code}
@@ -201,8 +213,8 @@ def load_model(
         kwargs: dict[str, Any] = dict(common)
         if device_map is not None:
             kwargs.update(device_map=device_map, max_memory=max_memory, offload_folder=offload_folder)
-        if torch_dtype is not None:
-            kwargs["dtype"] = torch_dtype if torch_dtype == "auto" else getattr(torch, torch_dtype)
+        if dtype is not None:
+            kwargs["dtype"] = dtype
         model = transformers.AutoModel.from_pretrained(path, **kwargs)
     except (OSError, ValueError) as e:
         raise _load_error(display_id, e) from e

@@ -70,6 +70,7 @@ def test_score_table(tiny_bert, texts_file, capsys):
         (["--mi-device", "cuda:99"], "error: The MI device 'cuda:99'"),
         (["--device-map", "banana"], "error: Unknown device map 'banana'"),
         (["--device-map", "cuda:99"], "error: The device map 'cuda:99'"),
+        (["--torch-dtype", "int8"], "error: Unknown torch_dtype 'int8'"),
     ],
 )
 def test_bad_input_is_one_line(tiny_bert, tmp_path, args, message):
