@@ -43,6 +43,16 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     return value
 
 
+def resolve_backend(backend: str, device: Any) -> str:
+    """The kernel family for ``backend``: "auto" means torch on a CUDA device, else numba."""
+    check_choice(backend, "backend", BACKENDS)
+    if backend != "auto":
+        return backend
+    if device is not None and str(device).startswith("cuda"):
+        return "torch"
+    return "numba"
+
+
 def check_device(device: Any, what: str = "MI device", valid: str = "'cpu', 'cuda' or 'cuda:N'") -> Any:
     """``torch.device(device)`` if that device exists here, else a one-line error."""
     import torch

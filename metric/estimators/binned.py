@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._validation import BACKENDS, check_choice
+from ._validation import resolve_backend
 from .binning import bin_codes, bin_counts, check_codes
 
 __all__ = ["binned_mi_from_codes", "binned_mi"]
@@ -79,13 +79,12 @@ def binned_mi_from_codes(codes, n_bins: int, *, backend: str = "auto", device=No
     at very large N, where the KSG estimator is costly. Counts are exact integer
     histograms on every backend.
     """
-    check_choice(backend, "backend", BACKENDS)
+    backend = resolve_backend(backend, device)
     arr, n_bins = check_codes(codes, n_bins)
     s = arr.shape[0]
     clogc = _clogc_table(s)
     marginal = clogc[bin_counts(arr, n_bins)].sum(axis=1)
-    on_cuda = device is not None and str(device).startswith("cuda")
-    if backend == "torch" or (backend == "auto" and on_cuda):
+    if backend == "torch":
         from ._binned_torch import joint_clogc
 
         joint = joint_clogc(*_dense_codes(arr), device=device)

@@ -15,7 +15,7 @@ import numpy as np
 
 from infomem.errors import InfomemError, InvalidInputError
 
-from ._validation import BACKENDS, check_acts, check_choice, check_int, check_pairs
+from ._validation import check_acts, check_int, check_pairs, resolve_backend
 
 __all__ = ["ksg_mi_reference", "ksg_mi_pairs", "ksg_mi"]
 
@@ -151,15 +151,6 @@ def _numba_pairs(prep: _Prepared, rows: np.ndarray, cols: np.ndarray, k: int) ->
     return np.concatenate(_on_threads(run, rows.size, piece))
 
 
-def _resolve_backend(backend: str, device: Any) -> str:
-    check_choice(backend, "backend", BACKENDS)
-    if backend != "auto":
-        return backend
-    if device is not None and str(device).startswith("cuda"):
-        return "torch"
-    return "numba"
-
-
 def ksg_mi_pairs(acts, rows, cols, k: int = 3, *, backend: str = "auto", device=None):
     """KSG mutual information (nats) for the given pairs of neurons.
 
@@ -184,7 +175,7 @@ def ksg_mi_pairs(acts, rows, cols, k: int = 3, *, backend: str = "auto", device=
         Equal to `ksg_mi_reference` on each pair (same neighbour counts; values
         agree to rounding of the final sums), negative values kept.
     """
-    backend = _resolve_backend(backend, device)
+    backend = resolve_backend(backend, device)
     if backend == "torch":
         from ._ksg_torch import torch_pairs
 
@@ -265,7 +256,7 @@ def ksg_mi(
     A. Kraskov, H. Stoegbauer and P. Grassberger, "Estimating mutual information",
     Phys. Rev. E 69, 066138 (2004).
     """
-    backend = _resolve_backend(backend, device)
+    backend = resolve_backend(backend, device)
     default_block = 4096 if backend == "torch" else 16384
     block = check_int(block_pairs if block_pairs is not None else default_block, "block_pairs", 1)
     if backend == "torch":
