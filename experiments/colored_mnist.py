@@ -177,9 +177,7 @@ def write_report(
         f"{', '.join(f'{a:g}' for a in sorted({r.value for r in runs}))}.",
         "",
         "## Kendall tau against shortcut-free accuracy (per seed across alphas)",
-        "Expected by the paper: higher alpha -> lower entropy, higher MI, lower test_acc, so "
-        "tau(entropy, test_acc) = +1 and tau(MI, test_acc) = -1. `agreement` = tau x "
-        "expected sign, the quantity in the paper's Table 2.",
+        common.SHORTCUT_EXPECTATION,
         "",
         common.md_table(common.TAU_HEADERS, tau_rows),
         "",
@@ -204,11 +202,7 @@ def write_report(
         f"![comparison of the alphas, seed {seeds[0]}]({cmp_png.name})",
         "",
         "## Which choices matter: agreement by scoring variant and by layer",
-        "Agreement = Kendall tau x the paper's expected sign, mean ± sd over seeds (+1: the "
-        "score orders the models exactly as the extrinsic metric, in the paper's direction). "
-        "The last three rows re-score the activations of the first row's scoring set, "
-        "entropy only: bin range per layer, per neuron, and ReLU outputs instead of "
-        "pre-activations.",
+        common.MLP_AGREEMENT_NOTE,
         "",
         common.variant_agreement_table(runs, [*VARIANTS, *common.ABLATIONS], "test_acc",
                                        expect="shortcut", paper=PAPER_TAU),

@@ -457,6 +457,18 @@ def report_figures(
     return trend_png, cmp_png
 
 
+SHORTCUT_EXPECTATION = (
+    "Expected by the paper: higher alpha -> lower entropy, higher MI, lower test_acc, so "
+    "tau(entropy, test_acc) = +1 and tau(MI, test_acc) = -1. `agreement` = tau x "
+    "expected sign, the quantity in the paper's Table 2."
+)
+MLP_AGREEMENT_NOTE = (
+    "Agreement = Kendall tau x the paper's expected sign, mean ± sd over seeds (+1: the "
+    "score orders the models exactly as the extrinsic metric, in the paper's direction). "
+    "The last three rows re-score the activations of the first row's scoring set, "
+    "entropy only: bin range per layer, per neuron, and ReLU outputs instead of "
+    "pre-activations."
+)
 TAU_HEADERS = ["scored on", "score", "expected sign of tau", "tau (raw)",
                "agreement = tau x sign", "paper Table 2", "agreement per seed"]
 

@@ -153,11 +153,7 @@ def write_report(
         f"![comparison of the betas, seed {seeds[0]}]({cmp_png.name})",
         "",
         "## Which choices matter: agreement by scoring variant and by layer",
-        "Agreement = Kendall tau x the paper's expected sign, mean ± sd over seeds (+1: the "
-        "score orders the models exactly as the extrinsic metric, in the paper's direction). "
-        "The last three rows re-score the activations of the first row's scoring set, "
-        "entropy only: bin range per layer, per neuron, and ReLU outputs instead of "
-        "pre-activations.",
+        common.MLP_AGREEMENT_NOTE,
         "",
         common.variant_agreement_table(runs, [*[VARIANT], *common.ABLATIONS], "test_acc",
                                        expect="example", paper=PAPER_TAU),

@@ -277,9 +277,7 @@ def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) ->
         f"- Seeds: {', '.join(map(str, seeds))}; alphas: {', '.join(f'{a:g}' for a in alphas)}.",
         "",
         "## Kendall tau against adversarial-adjective accuracy (per seed across alphas)",
-        "Expected by the paper: higher alpha -> lower entropy, higher MI, lower test_acc, so "
-        "tau(entropy, test_acc) = +1 and tau(MI, test_acc) = -1. `agreement` = tau x "
-        "expected sign, the quantity in the paper's Table 2.",
+        common.SHORTCUT_EXPECTATION,
         "",
         common.md_table(common.TAU_HEADERS, tau_rows),
         "",
