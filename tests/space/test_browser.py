@@ -98,10 +98,13 @@ def test_compare_two_models_with_extrinsic_values(page: Any, app: LaunchedApp,
     page.get_by_role("tab", name="Compare").click()
     _fill(page, "compare-model-ids", f"{a}\n{b}")
     page.get_by_text("Extrinsic values: agree the ranking with a metric").click()
+    extrinsic = page.locator("#compare-extrinsic textarea")
+    extrinsic.wait_for(state="visible", timeout=WAIT_MS)  # the accordion has opened
     _fill(page, "compare-extrinsic", f"{a} = 0.9\n{b} = 0.7")
     page.locator("#compare-source").get_by_label("Pasted lines").check()
     _fill(page, "compare-texts", "\n".join(factories_texts(60, seed=8)))
     _fill(page, "compare-max-samples", "60")
+    assert extrinsic.input_value() == f"{a} = 0.9\n{b} = 0.7"  # nothing reset what was typed
     page.click("#compare-button")
     page.wait_for_selector("#compare-plot img", timeout=WAIT_MS)
     summary = page.inner_text("#compare-summary")
