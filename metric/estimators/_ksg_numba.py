@@ -1,19 +1,25 @@
 """Numba KSG kernel: exact k-NN radii and marginal counts for many pairs of neurons.
 
-Per neuron, once (`prepare`): sorted values, sort order, each example's rank, and a
-split of the ranks into ~sqrt(S)/1.5 *columns* whose boundaries never separate equal
-values. Per pair (x, y), in one O(S) pass over y's sort order, the points are scattered
-column by column (x's columns), each column sorted by y; each point also records where
-its y value falls in the two neighbouring columns.
+Per neuron, once (`prepare`): each example's rank and the sort order, a split of the
+ranks into ~sqrt(S)/2 *columns* whose boundaries never separate equal values, and the
+sorted values in *levels* (all values, every 8th, every 64th; and the same for the
+negated values in reverse) for the counts.
 
-k-th neighbour (Chebyshev): a fixed window of 2W points around the point in its own
-column and in each neighbouring column is evaluated without branches (insertion
-network on registers for k <= 3); one combined test then says whether anything outside
-the windows could still be closer than the current k-th distance (a y-gap or a column's
-x-gap below it), and only then the scans are extended. Marginal counts
-``#{j: |x_j - x_i| <= r}`` use searches on the neuron's sorted values whose predicate
-is that distance itself (8-ary steps in a 64- or 512-wide window, else binary), so they equal
-a radius query exactly.
+Per pair (x, y), in one O(S) pass over y's sort order, the points are scattered column
+by column (x's columns), each column sorted by y, with PAD sentinels below (y = -inf)
+and above (y = +inf) every column and two empty columns at either end; each point also
+records where its y value falls in the two columns on either side.
+
+k-th neighbour (Chebyshev): fixed windows (OWN_WINDOW points above and below the
+point in its own column, WINDOW on either side of its y in the 2 x SIDES columns
+around) are evaluated four points at a time without branches (`_simd.top3_blocks`);
+the sentinels make every window fit. One combined test then says whether anything
+outside the windows could still be closer than the current k-th distance (a y-gap
+past a window, or an x-gap to an unwindowed column, below it); if so, a second tier of
+wider windows, the same test, and only then scalar scans.
+Marginal counts ``#{j: |x_j - x_i| <= r}`` count the values within r with
+8-wide compares on the levels (64 at a time, then 8, then 1), by the very difference
+the reference compares, so they equal a radius query exactly.
 
 Every bound used to skip points is a floating-point difference with a value never
 closer than the skipped points; rounding is monotone, so nothing that could change
@@ -24,50 +30,84 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba import types
-from numba.core.extending import intrinsic
+
+from ._simd import address, count8_within, select, top3_blocks
 
 _INF = np.inf
-WINDOW = 4  # points evaluated on each side in the own and neighbouring columns
+SIDES = 2  # neighbouring columns windowed on each side
+# Window sizes (multiples of 4) of the first and second tier: points evaluated above
+# and below the query in its own column, and on either side of its y in each
+# neighbouring column.
+OWN_WINDOW = (8, 12)
+WINDOW = (4, 8)
+PAD = OWN_WINDOW[1] + 1  # sentinels below and above each column
 REGISTER_K = 3  # largest k served by the register insertion network
+COLUMN_SIZE = 2.0  # columns of about COLUMN_SIZE * sqrt(S) points
 
 
-@intrinsic
-def _select(typingctx, cond, a, b):
-    """``a if cond else b`` on int64 as a select marked unpredictable (a cmov, not a branch)."""
-    sig = types.int64(types.boolean, types.int64, types.int64)
+def _kernel(fn):
+    """njit, cached, without reference counting (numba's `_nrt` option): array arguments
+    of inlined helpers would otherwise cost incref/decref calls inside the hot loops."""
+    return numba.njit(cache=True, _nrt=False)(fn)  # type: ignore[call-overload]
 
-    def codegen(context, builder, signature, args):
-        inst = builder.select(args[0], args[1], args[2])
-        inst.set_metadata("unpredictable", builder.module.add_metadata([]))
-        return inst
 
-    return sig, codegen
+def _blocks(lo: int, hi: int, above: int) -> tuple[int, ...]:
+    """Starts of the 4-point blocks covering offsets [-hi, -lo) and [lo, hi) + above."""
+    return tuple(range(-hi, -lo, 4)) + tuple(range(lo + above, hi + above, 4))
+
+
+# own column: offsets 1.. above the query; neighbouring columns: 0.. above the split
+_tier1 = top3_blocks(_blocks(0, OWN_WINDOW[0], 1), _blocks(0, WINDOW[0], 0))
+_tier2 = top3_blocks(_blocks(OWN_WINDOW[0], OWN_WINDOW[1], 1), _blocks(WINDOW[0], WINDOW[1], 0))
 
 
 # ----------------------------------------------------------------------------- prepare
-@numba.njit(nogil=True, cache=True)
-def prepare(x, n_cols):
-    """Per-neuron structures from x (n, S) float64 (one neuron per row).
+@numba.njit(inline="always")
+def _level_offsets(s):
+    """Start of the every-8th and of the every-64th values in a levels row."""
+    n0 = ((s + 511) // 512 + 1) * 512
+    return n0, n0 + n0 // 8 + 8
 
-    Returns xs (sorted values), order (argsort, stable), rank (inverse of order),
-    colex (column of each example), bndp (n, n_cols + 3): bndp[c + 1] = first rank
-    of column c, bndp[0] = 0, then S from bndp[g + 1] on), ncol (columns per neuron).
+
+@numba.njit(cache=True)
+def levels_size(s):
+    """Length of a levels row for S values."""
+    o1, o2 = _level_offsets(s)
+    return o2 + o1 // 64 + 8
+
+
+@numba.njit(inline="always")
+def _fill_levels(row, v):
+    """row = sorted v, then its every-8th, then its every-64th values, each part padded
+    with +inf far enough for any 8-wide load of `_upper`."""
+    s = v.size
+    o1, o2 = _level_offsets(s)
+    row[:] = _INF
+    row[:s] = v
+    for i in range(0, s, 8):
+        row[o1 + i // 8] = v[i]
+    for i in range(0, s, 64):
+        row[o2 + i // 64] = v[i]
+
+
+@numba.njit(nogil=True, cache=True)
+def prepare(x, n_cols, lv, order, rank, colex, bndp, ncol):
+    """Fill the per-neuron structures for x (n, S) float64 (one neuron per row).
+
+    lv (n, 2, levels_size(S)): levels of the sorted values and of their negatives in
+    reverse; order (n, S): argsort (stable); rank: its inverse; colex: column of each
+    example; bndp (n, n_cols + 3): bndp[c + 1] = first rank of column c, bndp[0] = 0,
+    then S from bndp[g + 1] on; ncol: columns per neuron (g). Releases the GIL.
     """
     n, s = x.shape
-    xs = np.empty((n, s), dtype=np.float64)
-    order = np.empty((n, s), dtype=np.int32)
-    rank = np.empty((n, s), dtype=np.int32)
-    colex = np.empty((n, s), dtype=np.int32)
-    bndp = np.full((n, n_cols + 3), s, dtype=np.int32)
-    ncol = np.empty(n, dtype=np.int32)
+    v = np.empty(s, dtype=np.float64)
     for a in range(n):
         o = np.argsort(x[a], kind="mergesort")
-        v = xs[a]
         for m in range(s):
             order[a, m] = o[m]
             v[m] = x[a, o[m]]
             rank[a, o[m]] = m
+        bndp[a, :] = s
         g = 0
         bndp[a, 0] = 0
         bndp[a, 1] = 0
@@ -83,7 +123,32 @@ def prepare(x, n_cols):
         for c in range(g):
             for m in range(bndp[a, c + 1], bndp[a, c + 2]):
                 colex[a, o[m]] = c
-    return xs, order, rank, colex, bndp, ncol
+        _fill_levels(lv[a, 0], v)
+        _fill_levels(lv[a, 1], -v[::-1])
+
+
+# ----------------------------------------------------------------------------- layout
+@numba.njit(inline="always")
+def _start(bndp, c, g, s):
+    """First slot of column c (-SIDES <= c < g + SIDES; the outer ones are empty) in the
+    padded scatter arrays."""
+    base = 0 if c < 0 else (s if c >= g else bndp[c + 1])
+    return base + PAD * (2 * c + 2 * SIDES + 1)
+
+
+@numba.njit(inline="always")
+def _stop(bndp, c, g, s):
+    """One past the last slot of column c's points."""
+    base = 0 if c < 0 else (s if c >= g else bndp[c + 2])
+    return base + PAD * (2 * c + 2 * SIDES + 1)
+
+
+@numba.njit(inline="always")
+def _edge(xs_a, bndp, c, g, first):
+    """x of column c's first (first=True) or last point; +-inf for the empty outer columns."""
+    if first:
+        return xs_a[bndp[c + 1]] if c < g else _INF
+    return xs_a[bndp[c + 2] - 1] if c >= 0 else -_INF
 
 
 # ------------------------------------------------------------------- k-NN, k <= 3
@@ -124,89 +189,70 @@ def _lower_bound(py, lo, hi, yq):
     return lo
 
 
-@numba.njit(cache=True)
-def _kth_slow(c, px, py, xs_a, bndp, g, lo, hi, hr, ll, j0, j1, r0, r1, l0, l1, xq, yq,
-              b1, b2, b3):
+@numba.njit(inline="always")
+def _kth_slow(q, c, px, py, xs_a, bndp, g, s, sides, gaps, xq, yq, b1, b2, b3):
     """Finish a k-NN search whose windows may have missed candidates."""
-    b1, b2, b3 = _extend(px, py, lo, hi, j0, j1, xq, yq, b1, b2, b3)
-    if c + 1 < g and xs_a[hi] - xq < b3:
-        b1, b2, b3 = _extend(px, py, hi, hr, r0, r1, xq, yq, b1, b2, b3)
-    if c > 0 and xq - xs_a[lo - 1] < b3:
-        b1, b2, b3 = _extend(px, py, ll, lo, l0, l1, xq, yq, b1, b2, b3)
-    left = c - 2
-    right = c + 2
+    w = WINDOW[1]
+    wo = OWN_WINDOW[1]
+    b1, b2, b3 = _extend(px, py, _start(bndp, c, g, s), _stop(bndp, c, g, s), q - wo,
+                         q + wo + 1, xq, yq, b1, b2, b3)
+    for i in range(2 * SIDES):  # sides (c + 1, c - 1, c + 2, c - 2)
+        if gaps[i] < b3:
+            cn = c + (i >> 1) + 1 if i % 2 == 0 else c - (i >> 1) - 1
+            b1, b2, b3 = _extend(px, py, _start(bndp, cn, g, s), _stop(bndp, cn, g, s),
+                                 sides[i] - w, sides[i] + w, xq, yq, b1, b2, b3)
+    left = c - SIDES - 1
+    right = c + SIDES + 1
     while True:  # farther columns, nearest x-gap first
         bl = xq - xs_a[bndp[left + 2] - 1] if left >= 0 else _INF
         br = xs_a[bndp[right + 1]] - xq if right < g else _INF
         if bl <= br:
             if bl >= b3:
                 break
-            l2 = bndp[left + 1]
-            h2 = bndp[left + 2]
+            cn = left
             left -= 1
         else:
             if br >= b3:
                 break
-            l2 = bndp[right + 1]
-            h2 = bndp[right + 2]
+            cn = right
             right += 1
-        sp = _lower_bound(py, l2, h2, yq)
-        b1, b2, b3 = _extend(px, py, l2, h2, sp, sp, xq, yq, b1, b2, b3)
+        lo = _start(bndp, cn, g, s)
+        hi = _stop(bndp, cn, g, s)
+        sp = _lower_bound(py, lo, hi, yq)
+        b1, b2, b3 = _extend(px, py, lo, hi, sp, sp, xq, yq, b1, b2, b3)
     return b3
 
 
 @numba.njit(inline="always")
-def _kth_small(q, c, px, py, spl_l, spl_r, xs_a, bndp, g, k, s):
+def _missed(py, q, yq, sides, gaps, far, wo, w, b3):
+    """Could a point outside the windows (own: wo each way, sides: w) be closer than b3?
+    Bitwise, not short-circuit: no branches; the sentinels make a window's test false
+    at its column's end."""
+    miss = (py[q + wo + 1] - yq < b3) | (yq - py[q - wo - 1] < b3) | (far < b3)
+    for i in range(2 * SIDES):
+        sp = sides[i]
+        miss |= (gaps[i] < b3) & ((py[sp + w] - yq < b3) | (yq - py[sp - w - 1] < b3))
+    return miss
+
+
+@numba.njit(inline="always")
+def _kth_small(q, c, px, py, ax, ay, xs_a, bndp, g, s, sides, edges, k):
     """Chebyshev distance from point q (column c) to its k-th nearest other point, k <= 3.
 
-    Three registers hold the 3 smallest distances of {-inf x (3 - k)} + seen points,
-    so the k-th smallest seen is always b3.
+    The 3 smallest of {-inf x (3 - k)} + the distances seen, so the k-th smallest seen
+    is the third. sides: positions of q's y in columns c + 1, c - 1, c + 2, c - 2;
+    edges: x of the nearest point of those columns and of columns c + 3, c - 3.
     """
-    w = WINDOW
-    b1 = -_INF if k < 3 else _INF
-    b2 = -_INF if k < 2 else _INF
-    b3 = _INF
     xq = px[q]
     yq = py[q]
-    lo = bndp[c + 1]
-    hi = bndp[c + 2]
-    j1 = min(hi, q + w + 1)
-    for j in range(q + 1, j1):
-        b1, b2, b3 = _ev(px, py, j, xq, yq, b1, b2, b3)
-    j0 = max(lo, q - w)
-    for j in range(j0, q):
-        b1, b2, b3 = _ev(px, py, j, xq, yq, b1, b2, b3)
-    hr = bndp[c + 3]
-    r0 = max(hi, spl_r[q] - w)
-    r1 = min(hr, spl_r[q] + w)
-    for j in range(r0, r1):
-        b1, b2, b3 = _ev(px, py, j, xq, yq, b1, b2, b3)
-    ll = bndp[c]
-    l0 = max(ll, spl_l[q] - w)
-    l1 = min(lo, spl_l[q] + w)
-    for j in range(l0, l1):
-        b1, b2, b3 = _ev(px, py, j, xq, yq, b1, b2, b3)
-    # one combined test (bitwise: no short-circuit branches) for anything the windows missed
-    top = s - 1
-    own = ((j1 < hi) & (py[min(j1, top)] - yq < b3)) | (
-        (j0 > lo) & (yq - py[max(j0 - 1, 0)] < b3)
-    )
-    right = (
-        (c + 1 < g)
-        & (xs_a[min(hi, top)] - xq < b3)
-        & (((r1 < hr) & (py[min(r1, top)] - yq < b3)) | ((r0 > hi) & (yq - py[max(r0 - 1, 0)] < b3)))
-    )
-    left = (
-        (c > 0)
-        & (xq - xs_a[max(lo - 1, 0)] < b3)
-        & (((l1 < lo) & (py[min(l1, top)] - yq < b3)) | ((l0 > ll) & (yq - py[max(l0 - 1, 0)] < b3)))
-    )
-    far = ((c >= 2) & (xq - xs_a[max(ll - 1, 0)] < b3)) | (
-        (c + 2 < g) & (xs_a[min(hr, top)] - xq < b3)
-    )
-    if own | right | left | far:
-        b3 = _kth_slow(c, px, py, xs_a, bndp, g, lo, hi, hr, ll, j0, j1, r0, r1, l0, l1,
-                       xq, yq, b1, b2, b3)
+    b1, b2, b3 = _tier1(ax, ay, q, sides, xq, yq, -_INF if k < 3 else _INF,
+                        -_INF if k < 2 else _INF, _INF)
+    gaps = (edges[0] - xq, xq - edges[1], edges[2] - xq, xq - edges[3])
+    far = min(edges[4] - xq, xq - edges[5])
+    if _missed(py, q, yq, sides, gaps, far, OWN_WINDOW[0], WINDOW[0], b3):
+        b1, b2, b3 = _tier2(ax, ay, q, sides, xq, yq, b1, b2, b3)
+        if _missed(py, q, yq, sides, gaps, far, OWN_WINDOW[1], WINDOW[1], b3):
+            b3 = _kth_slow(q, c, px, py, xs_a, bndp, g, s, sides, gaps, xq, yq, b1, b2, b3)
     return b3
 
 
@@ -221,7 +267,7 @@ def _insert(best, k, d):
         best[j] = d
 
 
-@numba.njit(cache=True)
+@_kernel
 def _scan(px, py, lo, hi, start, xq, yq, best, k):
     """Scan [lo, hi) (y-sorted) up from start and down from start-1 while dy < best[k-1]."""
     j = start
@@ -234,15 +280,15 @@ def _scan(px, py, lo, hi, start, xq, yq, best, k):
         j -= 1
 
 
-@numba.njit(cache=True)
-def _kth_any(q, c, px, py, xs_a, bndp, g, best, k):
+@_kernel
+def _kth_any(q, c, px, py, xs_a, bndp, g, s, best, k):
     """Same distance as `_kth_small`, for any k, with a sorted array of the k best."""
     for j in range(k):
         best[j] = _INF
     xq = px[q]
     yq = py[q]
-    _scan(px, py, q + 1, bndp[c + 2], q + 1, xq, yq, best, k)
-    _scan(px, py, bndp[c + 1], q, q, xq, yq, best, k)
+    _scan(px, py, q + 1, _stop(bndp, c, g, s), q + 1, xq, yq, best, k)
+    _scan(px, py, _start(bndp, c, g, s), q, q, xq, yq, best, k)
     left = c - 1
     right = c + 1
     while True:
@@ -251,159 +297,144 @@ def _kth_any(q, c, px, py, xs_a, bndp, g, best, k):
         if bl <= br:
             if bl >= best[k - 1]:
                 break
-            lo = bndp[left + 1]
-            hi = bndp[left + 2]
+            cn = left
             left -= 1
         else:
             if br >= best[k - 1]:
                 break
-            lo = bndp[right + 1]
-            hi = bndp[right + 2]
+            cn = right
             right += 1
+        lo = _start(bndp, cn, g, s)
+        hi = _stop(bndp, cn, g, s)
         _scan(px, py, lo, hi, _lower_bound(py, lo, hi, yq), xq, yq, best, k)
     return best[k - 1]
 
 
 # ----------------------------------------------------------------- marginal counts
 @numba.njit(inline="always")
-def _last_true_up(v, base, n, vq, r):
+def _last_within(v, base, n, vq, r):
     """Last m in [base, base + n) with v[m] - vq <= r (true at base, then false)."""
     while n > 1:
         half = n >> 1
-        base = _select(v[base + half] - vq <= r, base + half, base)
+        base = select(v[base + half] - vq <= r, base + half, base)
         n -= half
     return base
 
 
 @numba.njit(inline="always")
-def _last_true_down(v, base, n, vq, r):
-    """Last m in [base, base + n) with vq - v[m] > r (true at base, then false)."""
-    while n > 1:
-        half = n >> 1
-        base = _select(vq - v[base + half] > r, base + half, base)
-        n -= half
-    return base
+def _upper(v, addr, p, r, s):
+    """Last m >= p with v[m] - v[p] <= r (r >= 0), for a levels row v at address addr.
 
-
-@numba.njit(inline="always")
-def _up8(v, b, vq, r, stride):
-    """Last m in [b, b + 8 * stride) with v[m] - vq <= r at resolution ``stride`` (64 or 8;
-    8 also resolves the last step). True at b, false past the range."""
-    c = 0
-    for i in range(1, 8):
-        c += np.int64(v[b + stride * i] - vq <= r)
-    b = b + stride * c
-    if stride == 8:
-        c = 0
-        for i in range(1, 8):
-            c += np.int64(v[b + i] - vq <= r)
-        b = b + c
-    return b
-
-
-@numba.njit(inline="always")
-def _dn8(v, b, vq, r, stride):
-    """Mirror of `_up8` downwards: first m in (b - 8 * stride, b] with vq - v[m] <= r."""
-    c = 0
-    for i in range(1, 8):
-        c += np.int64(vq - v[b - stride * i] <= r)
-    b = b - stride * c
-    if stride == 8:
-        c = 0
-        for i in range(1, 8):
-            c += np.int64(vq - v[b - i] <= r)
-        b = b - c
-    return b
-
-
-@numba.njit(inline="always")
-def _count_within(v, p, r, s):
-    """#{m : |v[m] - v[p]| <= r} for sorted v (r >= 0), the point itself included."""
+    Three 8-wide counts, every 64th value, then every 8th, then all: each block starts
+    at or below the answer, so it holds a true prefix whose length is the count (no
+    branches); past 512 values, a binary search.
+    """
+    o1, o2 = _level_offsets(s)
     vq = v[p]
-    if p + 64 <= s and not (v[p + 63] - vq <= r):
-        b = p
-        upper = _up8(v, b, vq, r, 8)
-    elif p + 512 <= s and not (v[p + 511] - vq <= r):
-        b = _up8(v, p, vq, r, 64)
-        upper = _up8(v, b, vq, r, 8)
-    else:
-        upper = _last_true_up(v, p, s - p, vq, r)
-    if p >= 64 and vq - v[p - 64] > r:
-        lower = _dn8(v, p, vq, r, 8)
-    elif p >= 512 and vq - v[p - 512] > r:
-        b = _dn8(v, p, vq, r, 64)
-        lower = _dn8(v, b, vq, r, 8)
-    elif vq - v[0] <= r:
-        lower = 0
-    else:
-        lower = _last_true_down(v, 0, p, vq, r) + 1
-    return upper - lower + 1
+    h = p >> 6
+    c = count8_within(addr, o2 + h + 1, vq, r)
+    if c == 8:
+        return _last_within(v, p, s - p, vq, r)
+    b = 8 * (h + c)
+    b += count8_within(addr, o1 + b, vq, r) - 1
+    return 8 * b + count8_within(addr, 8 * b, vq, r) - 1
+
+
+@numba.njit(inline="always")
+def _psi_counts(lv, rad, psi, s):
+    """sum over q of psi(#{m : |v[m] - v[q]| <= rad[q]}), rad by rank, lv a neuron's levels."""
+    up = lv[0]
+    down = lv[1]
+    a_up = address(up)
+    a_down = address(down)
+    total = 0.0
+    for q in range(s):
+        hi = _upper(up, a_up, q, rad[q], s)
+        lo = _upper(down, a_down, s - 1 - q, rad[q], s)  # first m = s - 1 - lo
+        total += psi[hi + lo - s + 2]
+    return total
 
 
 # ----------------------------------------------------------------------- per pair
-@numba.njit(cache=True)
-def _pair_mi(a, b, xs, xo, order, rank, colex, bndp_all, ncol, k, psi, work, iwork, best):
-    s = xs.shape[1]
-    xs_a = xs[a]
-    ys_b = xs[b]
+@_kernel
+def _pair_mi(a, b, lv, xo, order, rank, colex, bndp_all, ncol, k, psi, work, iwork, best):
+    s = xo.shape[1]
+    xs_a = lv[a, 0]
     xo_a = xo[a]
     bndp = bndp_all[a]
     g = ncol[a]
     cx = colex[a]
     order_b = order[b]
-    rank_a = rank[a]
+    ys_b = lv[b, 0]
     px = work[0]
     py = work[1]
-    rad = work[2]
-    prx = iwork[0]
-    pry = iwork[1]
-    spl_l = iwork[2]
-    spl_r = iwork[3]
-    fill = iwork[4]
-    for c in range(g + 2):
-        fill[c] = bndp[c]
+    ax = address(px)
+    ay = address(py)
+    radx = work[2]
+    rady = work[3]
+    pry = iwork[0]
+    fill = iwork[1 + 2 * SIDES]
+    for c in range(-SIDES, g + SIDES):  # sentinels around every column
+        lo = _start(bndp, c, g, s)
+        hi = _stop(bndp, c, g, s)
+        for j in range(lo - PAD, lo):
+            px[j] = 0.0
+            py[j] = -_INF
+        for j in range(hi, hi + PAD):
+            px[j] = 0.0
+            py[j] = _INF
+        fill[c + SIDES] = lo
     for t in range(s):  # scatter in y order: every column ends up sorted by y
         idx = order_b[t]
-        c = cx[idx]
-        pos = fill[c + 1]
-        fill[c + 1] = pos + 1
+        c = cx[idx] + SIDES
+        pos = fill[c]
+        fill[c] = pos + 1
         px[pos] = xo_a[idx]
         py[pos] = ys_b[t]
-        prx[pos] = rank_a[idx]
         pry[pos] = t
-        spl_l[pos] = fill[c]
-        spl_r[pos] = fill[c + 2]
+        iwork[1, pos] = fill[c + 1]
+        iwork[2, pos] = fill[c - 1]
+        iwork[3, pos] = fill[c + 2]
+        iwork[4, pos] = fill[c - 2]
     for c in range(g):
-        for q in range(bndp[c + 1], bndp[c + 2]):
+        edges = (_edge(xs_a, bndp, c + 1, g, True), _edge(xs_a, bndp, c - 1, g, False),
+                 _edge(xs_a, bndp, c + 2, g, True), _edge(xs_a, bndp, c - 2, g, False),
+                 _edge(xs_a, bndp, c + 3, g, True), _edge(xs_a, bndp, c - 3, g, False))
+        for q in range(_start(bndp, c, g, s), _stop(bndp, c, g, s)):
             if k <= REGISTER_K:
-                rad[q] = _kth_small(q, c, px, py, spl_l, spl_r, xs_a, bndp, g, k, s)
+                sides = (iwork[1, q], iwork[2, q], iwork[3, q], iwork[4, q])
+                r = _kth_small(q, c, px, py, ax, ay, xs_a, bndp, g, s, sides, edges, k)
             else:
-                rad[q] = _kth_any(q, c, px, py, xs_a, bndp, g, best, k)
-    bits = rad[:s].view(np.int64)
-    for q in range(s):
-        bits[q] -= np.int64(bits[q] > 0)  # nextafter(eps, 0) for finite eps >= 0
-    sum_x = 0.0
-    sum_y = 0.0
-    for q in range(s):
-        sum_x += psi[_count_within(xs_a, prx[q], rad[q], s)]
-        sum_y += psi[_count_within(ys_b, pry[q], rad[q], s)]
+                r = _kth_any(q, c, px, py, xs_a, bndp, g, s, best, k)
+            rady[pry[q]] = r
+    rank_a = rank[a]
+    for t in range(s):
+        radx[rank_a[order_b[t]]] = rady[t]
+    bx = radx[:s].view(np.int64)
+    by = rady[:s].view(np.int64)
+    for q in range(s):  # nextafter(eps, 0) for finite eps >= 0
+        bx[q] -= np.int64(bx[q] > 0)
+        by[q] -= np.int64(by[q] > 0)
+    sum_x = _psi_counts(lv[a], radx, psi, s)
+    sum_y = _psi_counts(lv[b], rady, psi, s)
     return psi[s] + psi[k] - sum_x / s - sum_y / s
 
 
 @numba.njit(nogil=True, cache=True)
-def ksg_pairs(xs, xo, order, rank, colex, bndp, ncol, rows, cols, k, psi):
+def ksg_pairs(lv, xo, order, rank, colex, bndp, ncol, rows, cols, k, psi):
     """KSG MI (nats) for pairs (rows[p], cols[p]) of prepared neurons.
 
-    xs/order/rank/colex/bndp/ncol from `prepare`; xo: original values (n, S);
+    lv/order/rank/colex/bndp/ncol from `prepare`; xo: original values (n, S);
     psi[m] = digamma(m) for m in 0..S. Releases the GIL: callers run pieces of the
     pair list on threads (cheaper to compile than a numba parallel loop).
     """
-    s = xs.shape[1]
+    s = xo.shape[1]
+    size = s + PAD * (2 * bndp.shape[1] + 4 * SIDES)
     out = np.empty(rows.size, dtype=np.float64)
-    work = np.empty((3, s), dtype=np.float64)
-    iwork = np.empty((5, max(s, bndp.shape[1])), dtype=np.int32)
+    work = np.empty((4, size), dtype=np.float64)
+    iwork = np.empty((2 + 2 * SIDES, size), dtype=np.int32)
     best = np.empty(k, dtype=np.float64)
     for p in range(rows.size):
-        out[p] = _pair_mi(rows[p], cols[p], xs, xo, order, rank, colex, bndp, ncol, k,
+        out[p] = _pair_mi(rows[p], cols[p], lv, xo, order, rank, colex, bndp, ncol, k,
                           psi, work, iwork, best)
     return out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, TypeVar
 
 import numpy as np
 
@@ -20,6 +20,7 @@ from ._validation import check_acts, check_int, check_pairs, resolve_backend
 __all__ = ["ksg_mi_reference", "ksg_mi_pairs", "ksg_mi"]
 
 _PREP_CHUNK = 512  # neurons sorted at once while preparing
+_T = TypeVar("_T")
 
 
 def _check_k(k: Any, s: int, shape: tuple[int, ...]) -> int:
@@ -101,7 +102,7 @@ def _n_threads() -> int:
     return int(numba.get_num_threads())
 
 
-def _on_threads(run: Callable[[int, int], np.ndarray], n_items: int, piece: int) -> list[np.ndarray]:
+def _on_threads(run: Callable[[int, int], _T], n_items: int, piece: int) -> list[_T]:
     """``run(start, stop)`` over [0, n_items) in pieces of ``piece``, on numba's thread count
     (the kernels release the GIL), results in order."""
     bounds = [(i, min(n_items, i + piece)) for i in range(0, n_items, piece)]
@@ -118,23 +119,30 @@ def _on_threads(run: Callable[[int, int], np.ndarray], n_items: int, piece: int)
 
 
 class _Prepared:
-    """Per-neuron sorted values, order, ranks and columns for the numba kernel."""
+    """Per-neuron sort order, ranks, columns and search levels for the numba kernel."""
 
     def __init__(self, arr: np.ndarray, neurons: np.ndarray):
-        from ._ksg_numba import prepare
+        from ._ksg_numba import COLUMN_SIZE, levels_size, prepare
 
-        s = arr.shape[0]
+        s, n = arr.shape[0], neurons.size
         # one neuron per row, float64: the kernel's distances are the reference's
-        self.x = np.empty((neurons.size, s), dtype=np.float64)
-        for start in range(0, neurons.size, _PREP_CHUNK):
+        self.x = np.empty((n, s), dtype=np.float64)
+        for start in range(0, n, _PREP_CHUNK):
             sl = slice(start, start + _PREP_CHUNK)
             self.x[sl] = arr[:, neurons[sl]].T
-        n_cols = max(1, round(math.sqrt(s) / 1.5))
-        piece = max(1, -(-neurons.size // _n_threads()))
-        parts = _on_threads(lambda a, b: prepare(self.x[a:b], n_cols), neurons.size, piece)
-        self.xs, self.order, self.rank, self.colex, self.bndp, self.ncol = (
-            np.concatenate(field) for field in zip(*parts, strict=True)
-        )
+        n_cols = max(1, round(math.sqrt(s) / COLUMN_SIZE))
+        self.levels = np.empty((n, 2, levels_size(s)), dtype=np.float64)
+        self.order = np.empty((n, s), dtype=np.int32)
+        self.rank = np.empty((n, s), dtype=np.int32)
+        self.colex = np.empty((n, s), dtype=np.int32)
+        self.bndp = np.empty((n, n_cols + 3), dtype=np.int32)
+        self.ncol = np.empty(n, dtype=np.int32)
+        fields = (self.levels, self.order, self.rank, self.colex, self.bndp, self.ncol)
+
+        def run(a: int, b: int) -> None:
+            prepare(self.x[a:b], n_cols, *(f[a:b] for f in fields))
+
+        _on_threads(run, n, max(1, -(-n // _n_threads())))
         self.psi = _psi_table(s)
 
 
@@ -143,7 +151,7 @@ def _numba_pairs(prep: _Prepared, rows: np.ndarray, cols: np.ndarray, k: int) ->
     from ._ksg_numba import ksg_pairs
 
     def run(a: int, b: int) -> np.ndarray:
-        return ksg_pairs(prep.xs, prep.x, prep.order, prep.rank, prep.colex, prep.bndp,
+        return ksg_pairs(prep.levels, prep.x, prep.order, prep.rank, prep.colex, prep.bndp,
                          prep.ncol, rows[a:b], cols[a:b], k, prep.psi)
 
     # pieces small enough that the threads finish together, large enough to be cheap

@@ -201,3 +201,78 @@ def test_thread_count_does_not_change_values(monkeypatch, threads):
     np.testing.assert_array_equal(ksg_mi(a, 3), one)
     rows, cols = np.triu_indices(6)
     np.testing.assert_array_equal(ksg_mi_pairs(a, rows, cols, 3), one[rows, cols])
+
+
+@pytest.mark.parametrize("s", [9, 511, 513, 1100])
+def test_numba_scale_mismatch_counts_past_512(s):
+    """y on a 1e3 scale: the radii are y's, so almost every x lies within them (counts
+    past the 8-wide levels, binary-search fallback) while y counts stay small."""
+    rng = np.random.default_rng(s)
+    a = np.stack([rng.normal(size=s), 1e3 * rng.normal(size=s), np.round(rng.normal(size=s))], 1)
+    rows, cols = np.array([0, 1, 2, 0]), np.array([1, 2, 0, 0])
+    _close(ksg_mi_pairs(a, rows, cols, 3, backend="numba"), _reference_pairs(a, rows, cols, 3))
+
+
+def test_level_search_equals_brute_force_count():
+    """The 8-wide level search behind the marginal counts, on ties, r = 0 and huge r."""
+    import numba
+
+    from infomem.estimators import _ksg_numba as kn
+
+    @numba.njit
+    def counts(lv, r):
+        s = r.size
+        out = np.empty(s, dtype=np.int64)
+        up, down = lv[0], lv[1]
+        for q in range(s):
+            hi = kn._upper(up, kn.address(up), q, r[q], s)
+            lo = kn._upper(down, kn.address(down), s - 1 - q, r[q], s)
+            out[q] = hi + lo - s + 2
+        return out
+
+    rng = np.random.default_rng(3)
+    for s in (1, 8, 65, 700, 1500):
+        v = np.sort(np.concatenate([np.round(rng.normal(size=s - s // 3), 1), np.zeros(s // 3)]))
+        lv = np.empty((1, 2, kn.levels_size(s)))
+        lv[0, 0] = np.inf
+        lv[0, 1] = np.inf
+        kn._fill_levels(lv[0, 0], v)
+        kn._fill_levels(lv[0, 1], -v[::-1].copy())
+        r = rng.choice([0.0, 1e-3, 0.05, 0.3, 2.0, 1e9], size=s)
+        brute = (np.abs(v[None, :] - v[:, None]) <= r[:, None]).sum(1)
+        np.testing.assert_array_equal(counts(lv[0], r), brute)
+
+
+def test_vector_windows_equal_sorted_distances():
+    """Both window tiers (4-wide intrinsics) return the 3 smallest of the multiset of
+    their start values and the distances to the points a scalar loop would visit."""
+    import numba
+
+    from infomem.estimators import _ksg_numba as kn
+
+    @numba.njit
+    def tiers(px, py, q, sides, b1, b2):
+        ax, ay = kn.address(px), kn.address(py)
+        first = kn._tier1(ax, ay, q, sides, px[q], py[q], b1, b2, np.inf)
+        return first, kn._tier2(ax, ay, q, sides, px[q], py[q], *first)
+
+    (own1, own2), (side1, side2) = kn.OWN_WINDOW, kn.WINDOW
+    rng = np.random.default_rng(8)
+    for trial in range(50):
+        px = np.round(rng.normal(size=200), 1)
+        py = rng.normal(size=200)
+        py[rng.integers(0, 200, 10)] = rng.choice([np.inf, -np.inf], 10)  # like sentinels
+        q = int(rng.integers(20, 180))
+        py[q] = 0.5
+        sides = tuple(int(i) for i in rng.integers(20, 180, 4))
+        k = 1 + trial % 3
+        b1 = -np.inf if k < 3 else np.inf
+        b2 = -np.inf if k < 2 else np.inf
+        seen = list(np.full(3 - k, -np.inf))
+        got = tiers(px, py, q, sides, b1, b2)
+        for tier, (own, side) in enumerate([((0, own1), (0, side1)), ((own1, own2), (side1, side2))]):
+            idx = [q + i for i in range(own[0] + 1, own[1] + 1)]
+            idx += [q - i for i in range(own[0] + 1, own[1] + 1)]
+            idx += [s + i for s in sides for i in [*range(-side[1], -side[0]), *range(side[0], side[1])]]
+            seen += list(np.maximum(np.abs(px[idx] - px[q]), np.abs(py[idx] - py[q])))
+            np.testing.assert_array_equal(got[tier], np.sort(seen)[:3])
