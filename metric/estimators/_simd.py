@@ -6,7 +6,8 @@ LLVM vectors: 4 doubles for the neighbour windows, 8 for the count searches. LLV
 lowers them to AVX2 where the CPU has it and splits them into narrower registers
 where it does not, so the results are the scalar code's, bit for bit, everywhere.
 Array data is passed as addresses (`address`) so that the hot loops do no reference
-counting.
+counting. numba's disk cache of the kernels is keyed on _ksg_numba.py alone: after
+editing this file, touch that one (or clear its __pycache__).
 """
 
 from __future__ import annotations

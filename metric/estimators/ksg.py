@@ -155,7 +155,7 @@ def _numba_pairs(prep: _Prepared, rows: np.ndarray, cols: np.ndarray, k: int) ->
                          prep.ncol, rows[a:b], cols[a:b], k, prep.psi)
 
     # pieces small enough that the threads finish together, large enough to be cheap
-    piece = int(max(16, min(1024, rows.size // (8 * _n_threads()) + 1)))
+    piece = int(max(16, min(256, rows.size // (8 * _n_threads()) + 1)))
     return np.concatenate(_on_threads(run, rows.size, piece))
 
 
