@@ -11,8 +11,9 @@ and above (y = +inf) every column and two empty columns at either end; each poin
 records where its y value falls in the two columns on either side.
 
 k-th neighbour (Chebyshev): fixed windows (OWN_WINDOW points above and below the
-point in its own column, WINDOW on either side of its y in the 2 x SIDES columns
-around) are evaluated four points at a time without branches (`_simd.top3_blocks`);
+point in its own column, WINDOW on either side of its y in the next column on each
+side, FAR_WINDOW in the one after) are evaluated four points at a time without
+branches (`_simd.top3_blocks`);
 the sentinels make every window fit. One combined test then says whether anything
 outside the windows could still be closer than the current k-th distance (a y-gap
 past a window, or an x-gap to an unwindowed column, below it); if so, a second tier of
@@ -35,11 +36,12 @@ from ._simd import address, count8_within, select, top3_blocks
 
 _INF = np.inf
 SIDES = 2  # neighbouring columns windowed on each side
-# Window sizes (multiples of 4) of the first and second tier: points evaluated above
-# and below the query in its own column, and on either side of its y in each
-# neighbouring column.
+# Window sizes of the first and second tier: points evaluated above and below the
+# query in its own column, and on either side of its y in the neighbouring columns
+# (covered by blocks of 4; the far columns' points are rarely the nearest).
 OWN_WINDOW = (8, 12)
-WINDOW = (4, 8)
+WINDOW = (4, 8)  # in columns c +- 1
+FAR_WINDOW = (2, 6)  # in columns c +- 2
 PAD = OWN_WINDOW[1] + 1  # sentinels below and above each column
 REGISTER_K = 3  # largest k served by the register insertion network
 COLUMN_SIZE = 2.0  # columns of about COLUMN_SIZE * sqrt(S) points
@@ -51,14 +53,26 @@ def _kernel(fn):
     return numba.njit(cache=True, _nrt=False)(fn)  # type: ignore[call-overload]
 
 
-def _blocks(lo: int, hi: int, above: int) -> tuple[int, ...]:
-    """Starts of the 4-point blocks covering offsets [-hi, -lo) and [lo, hi) + above."""
-    return tuple(range(-hi, -lo, 4)) + tuple(range(lo + above, hi + above, 4))
+def _own(lo: int, hi: int) -> tuple[int, ...]:
+    """Starts of the 4-point blocks covering offsets [-hi, -lo) and (lo, hi] around the query."""
+    return tuple(range(-hi, -lo, 4)) + tuple(range(lo + 1, hi + 1, 4))
 
 
-# own column: offsets 1.. above the query; neighbouring columns: 0.. above the split
-_tier1 = top3_blocks(_blocks(0, OWN_WINDOW[0], 1), _blocks(0, WINDOW[0], 0))
-_tier2 = top3_blocks(_blocks(OWN_WINDOW[0], OWN_WINDOW[1], 1), _blocks(WINDOW[0], WINDOW[1], 0))
+def _side(lo: int, hi: int) -> tuple[int, ...]:
+    """Starts of the 4-point blocks covering offsets [-hi, -lo) and [lo, hi) around a split."""
+    if lo == 0:
+        return tuple(range(-hi, hi, 4))
+    return tuple(range(-hi, -lo, 4)) + tuple(range(lo, hi, 4))
+
+
+def _tier(t: int):
+    """The window intrinsic of tier t: the points between tier t - 1's windows and its own."""
+    own, near, far = (((0,) + w)[t : t + 2] for w in (OWN_WINDOW, WINDOW, FAR_WINDOW))
+    return top3_blocks(_own(*own), (_side(*near),) * 2 + (_side(*far),) * 2)
+
+
+_tier1 = _tier(0)
+_tier2 = _tier(1)
 
 
 # ----------------------------------------------------------------------------- prepare
@@ -192,13 +206,13 @@ def _lower_bound(py, lo, hi, yq):
 @numba.njit(inline="always")
 def _kth_slow(q, c, px, py, xs_a, bndp, g, s, sides, gaps, xq, yq, b1, b2, b3):
     """Finish a k-NN search whose windows may have missed candidates."""
-    w = WINDOW[1]
     wo = OWN_WINDOW[1]
     b1, b2, b3 = _extend(px, py, _start(bndp, c, g, s), _stop(bndp, c, g, s), q - wo,
                          q + wo + 1, xq, yq, b1, b2, b3)
     for i in range(2 * SIDES):  # sides (c + 1, c - 1, c + 2, c - 2)
         if gaps[i] < b3:
             cn = c + (i >> 1) + 1 if i % 2 == 0 else c - (i >> 1) - 1
+            w = WINDOW[1] if i < 2 else FAR_WINDOW[1]
             b1, b2, b3 = _extend(px, py, _start(bndp, cn, g, s), _stop(bndp, cn, g, s),
                                  sides[i] - w, sides[i] + w, xq, yq, b1, b2, b3)
     left = c - SIDES - 1
@@ -224,14 +238,15 @@ def _kth_slow(q, c, px, py, xs_a, bndp, g, s, sides, gaps, xq, yq, b1, b2, b3):
 
 
 @numba.njit(inline="always")
-def _missed(py, q, yq, sides, gaps, far, wo, w, b3):
+def _missed(py, q, yq, sides, gaps, far, wo, w, wf, b3):
     """Could a point outside the windows (own: wo each way, sides: w) be closer than b3?
     Bitwise, not short-circuit: no branches; the sentinels make a window's test false
     at its column's end."""
     miss = (py[q + wo + 1] - yq < b3) | (yq - py[q - wo - 1] < b3) | (far < b3)
     for i in range(2 * SIDES):
         sp = sides[i]
-        miss |= (gaps[i] < b3) & ((py[sp + w] - yq < b3) | (yq - py[sp - w - 1] < b3))
+        ws = w if i < 2 else wf
+        miss |= (gaps[i] < b3) & ((py[sp + ws] - yq < b3) | (yq - py[sp - ws - 1] < b3))
     return miss
 
 
@@ -249,9 +264,9 @@ def _kth_small(q, c, px, py, ax, ay, xs_a, bndp, g, s, sides, edges, k):
                         -_INF if k < 2 else _INF, _INF)
     gaps = (edges[0] - xq, xq - edges[1], edges[2] - xq, xq - edges[3])
     far = min(edges[4] - xq, xq - edges[5])
-    if _missed(py, q, yq, sides, gaps, far, OWN_WINDOW[0], WINDOW[0], b3):
+    if _missed(py, q, yq, sides, gaps, far, OWN_WINDOW[0], WINDOW[0], FAR_WINDOW[0], b3):
         b1, b2, b3 = _tier2(ax, ay, q, sides, xq, yq, b1, b2, b3)
-        if _missed(py, q, yq, sides, gaps, far, OWN_WINDOW[1], WINDOW[1], b3):
+        if _missed(py, q, yq, sides, gaps, far, OWN_WINDOW[1], WINDOW[1], FAR_WINDOW[1], b3):
             b3 = _kth_slow(q, c, px, py, xs_a, bndp, g, s, sides, gaps, xq, yq, b1, b2, b3)
     return b3
 

@@ -106,11 +106,11 @@ def count8_within(typingctx, addr, start, vq, r):
     return sig, codegen
 
 
-def top3_blocks(own: tuple[int, ...], side: tuple[int, ...]):
+def top3_blocks(own: tuple[int, ...], side: tuple[tuple[int, ...], ...]):
     """An intrinsic ``f(ax, ay, q, sides, xq, yq, b1, b2, b3) -> (d1, d2, d3)``: the
     ascending 3 smallest of {b1, b2, b3} and the Chebyshev distances from (xq, yq) to
-    the points q + o .. q + o + 3 for o in ``own`` and s + o .. s + o + 3 for s in
-    ``sides`` and o in ``side`` (x and y float64 arrays at addresses ax, ay). Four
+    the points q + o .. q + o + 3 for o in ``own`` and sides[i] + o .. sides[i] + o + 3
+    for o in ``side[i]`` (x and y float64 arrays at addresses ax, ay). Four
     points at a time: each lane keeps its own 3 smallest, and the lanes are merged at
     the end; the multiset of distances is a scalar loop's, so the result is too."""
 
@@ -118,7 +118,7 @@ def top3_blocks(own: tuple[int, ...], side: tuple[int, ...]):
     def blocks(typingctx, ax, ay, q, sides, xq, yq, b1, b2, b3):
         ret = types.UniTuple(types.float64, 3)
         sig = ret(ax, ay, q, sides, xq, yq, b1, b2, b3)
-        starts = [(None, o) for o in own] + [(s, o) for s in range(sides.count) for o in side]
+        starts = [(None, o) for o in own] + [(i, o) for i in range(sides.count) for o in side[i]]
 
         def codegen(context, builder, signature, args):
             vax, vay, vq, vsides, vxq, vyq, vb1, vb2, vb3 = args

@@ -256,7 +256,7 @@ def test_vector_windows_equal_sorted_distances():
         first = kn._tier1(ax, ay, q, sides, px[q], py[q], b1, b2, np.inf)
         return first, kn._tier2(ax, ay, q, sides, px[q], py[q], *first)
 
-    (own1, own2), (side1, side2) = kn.OWN_WINDOW, kn.WINDOW
+    (own1, own2), near, far = kn.OWN_WINDOW, kn.WINDOW, kn.FAR_WINDOW
     rng = np.random.default_rng(8)
     for trial in range(50):
         px = np.round(rng.normal(size=200), 1)
@@ -270,9 +270,11 @@ def test_vector_windows_equal_sorted_distances():
         b2 = -np.inf if k < 2 else np.inf
         seen = list(np.full(3 - k, -np.inf))
         got = tiers(px, py, q, sides, b1, b2)
-        for tier, (own, side) in enumerate([((0, own1), (0, side1)), ((own1, own2), (side1, side2))]):
+        for tier, own in enumerate([(0, own1), (own1, own2)]):
             idx = [q + i for i in range(own[0] + 1, own[1] + 1)]
             idx += [q - i for i in range(own[0] + 1, own[1] + 1)]
-            idx += [s + i for s in sides for i in [*range(-side[1], -side[0]), *range(side[0], side[1])]]
+            for s, w in zip(sides, [near, near, far, far], strict=True):  # columns c+-1, c+-2
+                lo, hi = (0, w[0]) if tier == 0 else w
+                idx += [s + i for i in [*range(-hi, -lo), *range(lo, hi)]]
             seen += list(np.maximum(np.abs(px[idx] - px[q]), np.abs(py[idx] - py[q])))
             np.testing.assert_array_equal(got[tier], np.sort(seen)[:3])
