@@ -193,14 +193,15 @@ def _extend(px, py, lo, hi, j0, j1, xq, yq, b1, b2, b3):
 
 @numba.njit(inline="always")
 def _lower_bound(py, lo, hi, yq):
-    """First position in [lo, hi) with py >= yq (hi if none)."""
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if py[mid] < yq:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo
+    """First position in [lo, hi) with py >= yq (hi if none); halvings without branches."""
+    if lo == hi:
+        return lo
+    n = hi - lo
+    while n > 1:
+        half = n >> 1
+        lo = select(py[lo + half] < yq, lo + half, lo)
+        n -= half
+    return lo + np.int64(py[lo] < yq)
 
 
 @numba.njit(inline="always")
