@@ -240,9 +240,10 @@ def _kth_slow(q, c, px, py, xs_a, bndp, g, s, sides, gaps, xq, yq, b1, b2, b3):
 
 @numba.njit(inline="always")
 def _missed(py, q, yq, sides, gaps, far, wo, w, wf, b3):
-    """Could a point outside the windows (own: wo each way, sides: w) be closer than b3?
-    Bitwise, not short-circuit: no branches; the sentinels make a window's test false
-    at its column's end."""
+    """Could a point outside the windows (wo each way in the own column, w and wf around
+    the splits in columns c +- 1 and c +- 2) or in a farther column (x-gap ``far``) be
+    closer than b3? Bitwise, not short-circuit: no branches; the sentinels make a
+    window's test false at its column's end."""
     miss = (py[q + wo + 1] - yq < b3) | (yq - py[q - wo - 1] < b3) | (far < b3)
     for i in range(2 * SIDES):
         sp = sides[i]

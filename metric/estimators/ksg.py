@@ -245,7 +245,7 @@ def ksg_mi(
         call; the calls add up to N (N + 1) / 2 (pairs i <= j, diagonal included).
     block_pairs : int, optional
         Pairs per block (default 16384 for numba, 4096 for torch). Memory stays
-        bounded by the N x N result plus per-neuron sorted copies (~16 bytes per value).
+        bounded by the N x N result plus per-neuron structures (~45 bytes per value).
 
     Returns
     -------
