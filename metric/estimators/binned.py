@@ -102,15 +102,20 @@ def binned_mi(
     bins: int = 100,
     binning: str = "global",
     layer_sizes: Sequence[int] | None = None,
+    paper_digitize: bool = False,
+    *,
+    backend: str = "auto",
+    device=None,
 ) -> np.ndarray:
     """Binned mutual information (nats) between every pair of neurons.
 
-    ``binned_mi_from_codes(*bin_codes(acts, bins, binning, layer_sizes))``: see
-    `bin_codes` for the binning and `binned_mi_from_codes` for the estimator.
+    ``binned_mi_from_codes(*bin_codes(acts, bins, binning, layer_sizes, paper_digitize),
+    backend=backend, device=device)``: see `bin_codes` for the binning (the same as
+    `entropy`'s) and `binned_mi_from_codes` for the estimator and its backends.
 
     Returns
     -------
     ndarray of shape (N, N), float64, symmetric, diagonal = binned entropy.
     """
-    codes, n_bins = bin_codes(acts, bins, binning, layer_sizes)
-    return binned_mi_from_codes(codes, n_bins)
+    codes, n_bins = bin_codes(acts, bins, binning, layer_sizes, paper_digitize)
+    return binned_mi_from_codes(codes, n_bins, backend=backend, device=device)

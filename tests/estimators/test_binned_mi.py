@@ -60,6 +60,17 @@ def test_layer_binning_path():
                                   binned_mi_from_codes(codes, n_bins))
 
 
+def test_paper_digitize_and_backend_reach_binned_mi():
+    """binned_mi bins as entropy does (paper_digitize included: its diagonal is entropy's)
+    and passes the backend on."""
+    a = _acts(300, seed=6)
+    m = binned_mi(a, bins=20, paper_digitize=True, backend="torch", device="cpu")
+    codes, n_bins = bin_codes(a, bins=20, paper_digitize=True)
+    np.testing.assert_allclose(m, _oracle(codes), rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(np.diag(m), entropy(a, bins=20, paper_digitize=True), rtol=1e-12)
+    assert not np.allclose(np.diag(m), entropy(a, bins=20))
+
+
 @pytest.mark.parametrize("binning", ["global", "neuron"])
 def test_torch_backend_matches_mutual_info_score(binning):
     a = _acts()
