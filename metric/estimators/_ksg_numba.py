@@ -32,7 +32,7 @@ from __future__ import annotations
 import numba
 import numpy as np
 
-from ._simd import address, count8_within, select, top3_blocks
+from ._simd import address, below, count8_within, select, top3_blocks
 
 _INF = np.inf
 SIDES = 2  # neighbouring columns windowed on each side
@@ -423,15 +423,10 @@ def _pair_mi(a, b, lv, xo, order, rank, colex, bndp_all, ncol, k, psi, work, iwo
                 r = _kth_small(q, c, px, py, ax, ay, xs_a, bndp, g, s, sides, edges, k)
             else:
                 r = _kth_any(q, c, px, py, xs_a, bndp, g, s, best, k)
-            rady[pry[q]] = r
+            rady[pry[q]] = below(r)  # the reference counts within nextafter(eps, 0)
     rank_a = rank[a]
     for t in range(s):
         radx[rank_a[order_b[t]]] = rady[t]
-    bx = radx[:s].view(np.int64)
-    by = rady[:s].view(np.int64)
-    for q in range(s):  # nextafter(eps, 0) for finite eps >= 0
-        bx[q] -= np.int64(bx[q] > 0)
-        by[q] -= np.int64(by[q] > 0)
     sum_x = _psi_counts(lv[a], radx, psi, s)
     sum_y = _psi_counts(lv[b], rady, psi, s)
     return psi[s] + psi[k] - sum_x / s - sum_y / s

@@ -78,6 +78,20 @@ def select(typingctx, cond, a, b):
 
 
 @intrinsic
+def below(typingctx, x):
+    """``np.nextafter(x, 0)`` for finite x >= 0: the float64 just below x (0 stays 0)."""
+    sig = types.float64(x)
+
+    def codegen(context, builder, signature, args):
+        i64 = ir.IntType(64)
+        bits = builder.bitcast(args[0], i64)
+        positive = builder.zext(builder.icmp_signed(">", bits, ir.Constant(i64, 0)), i64)
+        return builder.bitcast(builder.sub(bits, positive), _F64)
+
+    return sig, codegen
+
+
+@intrinsic
 def address(typingctx, arr):
     """Data address of a contiguous array, as an integer."""
     sig = types.intp(arr)

@@ -278,3 +278,14 @@ def test_vector_windows_equal_sorted_distances():
                 idx += [s + i for i in [*range(-hi, -lo), *range(lo, hi)]]
             seen += list(np.maximum(np.abs(px[idx] - px[q]), np.abs(py[idx] - py[q])))
             np.testing.assert_array_equal(got[tier], np.sort(seen)[:3])
+
+
+def test_below_is_nextafter_towards_zero():
+    import numba
+
+    from infomem.estimators._simd import below
+
+    x = np.concatenate([[0.0, 5e-324, 1e-310, 1.0, 2.0, 1e300, np.finfo(float).max],
+                        np.random.default_rng(1).exponential(size=100)])
+    got = numba.njit(lambda v: np.array([below(t) for t in v]))(x)
+    np.testing.assert_array_equal(got, np.nextafter(x, 0.0))
