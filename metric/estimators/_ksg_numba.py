@@ -375,6 +375,7 @@ def _psi_counts(lv, rad, psi, s):
 # ----------------------------------------------------------------------- per pair
 @_kernel
 def _pair_mi(a, b, lv, xo, order, rank, colex, bndp_all, ncol, k, psi, work, iwork, best):
+    """KSG MI of neurons a (x) and b (y): scatter into a's columns, radii, counts."""
     s = xo.shape[1]
     xs_a = lv[a, 0]
     xo_a = xo[a]
