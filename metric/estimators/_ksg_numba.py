@@ -13,12 +13,11 @@ records where its y value falls in the two columns on either side.
 k-th neighbour (Chebyshev): fixed windows (OWN_WINDOW points above and below the
 point in its own column, WINDOW on either side of its y in the next column on each
 side, FAR_WINDOW in the one after) are evaluated four points at a time without
-branches (`_simd.top3_blocks`);
-the sentinels make every window fit. One combined test then says whether anything
-outside the windows could still be closer than the current k-th distance (a y-gap
-past a window, or an x-gap to an unwindowed column, below it); if so, a second tier of
-wider windows, the same test, and only then scalar scans.
-Marginal counts ``#{j: |x_j - x_i| <= r}`` count the values within r with
+branches (`_simd.top3_blocks`); the sentinels make every window fit. One combined
+test then says whether anything outside the windows could still be closer than the
+current k-th distance (a y-gap past a window, or an x-gap to an unwindowed column,
+below it); if so, a second tier of wider windows, the same test, and only then scalar
+scans. Marginal counts ``#{j: |x_j - x_i| <= r}`` count the values within r with
 8-wide compares on the levels (64 at a time, then 8, then 1), by the very difference
 the reference compares, so they equal a radius query exactly.
 
