@@ -16,6 +16,7 @@ from infomem import distributed, estimators
 from infomem.capture import Activations, capture, capture_module
 from infomem.data import fingerprint, load_inputs
 from infomem.errors import InvalidInputError
+from infomem.estimators._validation import resolve_backend
 from infomem.result import LayerSummary, Result
 from infomem.settings import Settings
 
@@ -103,6 +104,10 @@ def _mi_matrix(
     n = values.shape[1]
     with tqdm(total=n * (n + 1) // 2, desc="mutual information", unit="pair",
               disable=not progress, leave=False, unit_scale=True) as bar:
+        if n and resolve_backend(backend, device) == "numba":  # say why a first run stalls
+            bar.set_postfix_str("loading the kernels (compiled on first use, ~20 s)")
+            estimators.ksg_mi_pairs(values[: settings.k + 1, :1], [0], [0], settings.k)
+            bar.set_postfix_str("")
         if ctx is not None:
             return distributed.sharded_ksg_mi(values, settings.k, ctx, backend=backend,
                                               device=device, progress=bar.update)

@@ -114,6 +114,15 @@ def test_score_plain_mlp():
     assert res.data["fingerprint"] == same.data["fingerprint"] != other.data["fingerprint"]
 
 
+def test_progress_says_why_the_first_mi_block_waits(capsys):
+    """The MI bar names the kernel loading (a ~20 s stall when numba compiles them)."""
+    x = torch.randn(40, 10)
+    score(factories.tiny_mlp(), x, mi_neurons_per_layer=4, progress=True)
+    assert "compiled on first use" in capsys.readouterr().err
+    score(factories.tiny_mlp(), x, mi_estimator="binned", progress=True)
+    assert "compiled on first use" not in capsys.readouterr().err
+
+
 def test_loaded_model_needs_tokenizer(tiny_bert, texts):
     from transformers import AutoModel
 
