@@ -155,7 +155,9 @@ def _hooks(
     def make(i: int) -> Callable[..., None]:
         def hook(_module: Any, _inputs: Any, output: Any) -> None:
             pooled = pool(output, state.get("mask"), state["pooling"])
-            sink[i].append(pooled.detach().to("cpu", non_blocking=False))
+            # A copy, never a view: a later in-place op (ReLU(inplace=True), `x += y`)
+            # would otherwise rewrite the recorded values (`.to("cpu")` on CPU is a no-op).
+            sink[i].append(pooled.detach().to("cpu", copy=True))
 
         return hook
 

@@ -101,6 +101,72 @@ def test_mlp_pre_activations():
     assert mlp.training  # mode restored
 
 
+class _InPlaceCNN(torch.nn.Module):
+    """Stages whose outputs a later in-place ReLU and residual add rewrite (torchvision style)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.stages = torch.nn.ModuleList(torch.nn.Conv2d(3, 3, 3, padding=1) for _ in range(2))
+
+    def forward(self, x, record=None):
+        for stage in self.stages:
+            out = stage(x)
+            if record is not None:
+                record.append(out.mean(dim=(2, 3)).clone())
+            out += x
+            x = out.relu_()
+        return x
+
+
+class _InPlaceBlocks(torch.nn.Module):
+    """Transformer-like blocks on (batch, tokens, width) with in-place residual adds."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        torch.manual_seed(0)
+        self.blocks = torch.nn.ModuleList(torch.nn.Linear(6, 6) for _ in range(3))
+
+    def forward(self, h, record=None):
+        for block in self.blocks:
+            out = block(h)
+            if record is not None:
+                record.append(out[:, 0].clone())
+            out += h
+            h = out.mul_(0.5)
+        return h
+
+
+def _recorded(module, x):
+    record = []
+    with torch.no_grad():
+        module(x, record)
+    return torch.cat(record, dim=1).numpy()
+
+
+def test_capture_is_immune_to_later_in_place_ops():
+    mlp = factories.tiny_mlp()
+    for layer in mlp:
+        if isinstance(layer, torch.nn.ReLU):
+            layer.inplace = True
+    x = torch.randn(30, 10)
+    acts = capture_module(mlp, x, batch_size=7)
+    with torch.no_grad():
+        h0 = mlp[0](x)
+        h1 = mlp[2](torch.relu(h0))
+        h2 = mlp[4](torch.relu(h1))
+    np.testing.assert_allclose(acts.values, torch.cat([h0, h1, h2], 1).numpy(), atol=1e-6)
+    assert (acts.values < 0).any()  # pre-activations, not ReLU outputs
+
+    cnn, images = _InPlaceCNN(), torch.randn(5, 3, 6, 6)
+    acts = capture_module(cnn, images, layers=["stages.0", "stages.1"])
+    np.testing.assert_allclose(acts.values, _recorded(cnn, images), atol=1e-6)
+
+    blocks, tokens = _InPlaceBlocks(), torch.randn(4, 5, 6)
+    acts = capture_module(blocks, tokens, layers=["blocks.0", "blocks.1", "blocks.2"])
+    np.testing.assert_allclose(acts.values, _recorded(blocks, tokens), atol=1e-6)
+
+
 def test_named_modules_and_block_indices(tiny_bert, texts):
     loaded = load_model(tiny_bert)
     name = "encoder.layer.1.intermediate.intermediate_act_fn"
