@@ -11,7 +11,7 @@ from typing import Any
 
 from infomem.errors import InfomemError, InvalidInputError
 
-__all__ = ["main", "build_parser"]
+__all__ = ["main", "build_parser", "add_options", "options_from_args"]
 
 _EPILOG = """\
 Scores are relative: compare models of one architecture on the same inputs with the same
@@ -19,45 +19,49 @@ settings. Low entropy + high MI suggests shortcut memorization; high entropy + l
 example-level memorization (Bansal, Pruthi & Belinkov, NeurIPS 2022)."""
 
 
-def _settings_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("estimator settings (defaults reproduce the paper)")
-    g.add_argument("--max-samples", type=int, default=2500, help="examples scored (default 2500)")
-    g.add_argument("--seed", type=int, default=0, help="subsampling seed (default 0)")
-    g.add_argument("--bins", type=int, default=100, help="entropy bins (default 100)")
-    g.add_argument("--binning", default="global", choices=["global", "layer", "neuron"],
-                   help="bin range: global (paper), per layer, per neuron")
-    g.add_argument("--correction", default=None, choices=["miller-madow"],
-                   help="entropy bias correction (default none)")
-    g.add_argument("--k", type=int, default=3, help="KSG neighbours (default 3)")
-    g.add_argument("--mi-estimator", default="ksg", choices=["ksg", "binned", "none"],
-                   help="MI estimator (default ksg, the paper's)")
-    g.add_argument("--mi-neurons-per-layer", type=int, default=64,
-                   help="neurons per layer entering MI (default 64; 0 = all)")
-    g.add_argument("--mi-subset", default="first", choices=["first", "random"])
-    g.add_argument("--mi-diagonal", action="store_true",
-                   help="average the full MI matrix with self-MI, as the paper's code")
-    g.add_argument("--pooling", default=None, choices=["first", "last", "mean"],
-                   help="token pooling (default: first for encoders, last for decoders)")
-    g.add_argument("--layers", nargs="+", default=None,
-                   help="block indices or module names to capture instead of all blocks")
-    g.add_argument("--max-length", type=int, default=512, help="tokens per text (default 512)")
-    g.add_argument("--batch-size", type=int, default=16, help="examples per forward pass")
-    g.add_argument("--n-bootstrap", type=int, default=0,
-                   help="bootstrap resamples for entropy confidence intervals (default 0)")
+def add_options(p: argparse.ArgumentParser, group: str, *, skip: Sequence[str] = ()) -> None:
+    """One argument group of the catalogue (:mod:`infomem.options`): flags, help, defaults."""
+    from infomem.options import GROUPS, in_group
+
+    g = p.add_argument_group(GROUPS[group])
+    for opt in in_group(group):
+        if opt.cli_flag is None or opt.name in skip:
+            continue
+        kw: dict[str, Any] = {"dest": opt.name, "help": opt.help_with_default(), **opt.extra}
+        if opt.kind == "bool":
+            kw["action"] = "store_true"
+        else:
+            kw["default"] = opt.default
+            if opt.kind == "int":
+                kw["type"] = int
+            elif opt.kind == "choice":
+                kw["choices"] = [c for c in opt.choices if c is not None]
+        if opt.metavar:
+            kw["metavar"] = opt.metavar
+        g.add_argument(opt.cli_flag, **kw)
+
+
+def options_from_args(args: argparse.Namespace, group: str) -> dict[str, Any]:
+    """The parsed values of one catalogue group, converted back to Python values."""
+    from infomem.options import in_group, parse_mapping
+
+    out: dict[str, Any] = {}
+    for opt in in_group(group):
+        if not hasattr(args, opt.name):
+            continue
+        value = getattr(args, opt.name)
+        if opt.none_is_all and value == 0:
+            value = None
+        elif opt.kind == "mapping":
+            value = parse_mapping(value, opt.name)
+        out[opt.name] = value
+    return out
 
 
 def _settings_from(args: argparse.Namespace) -> Any:
     from infomem.settings import Settings
 
-    per_layer = args.mi_neurons_per_layer
-    return Settings(
-        max_samples=args.max_samples, seed=args.seed, bins=args.bins, binning=args.binning,
-        correction=args.correction, k=args.k, mi_estimator=args.mi_estimator,
-        mi_neurons_per_layer=None if per_layer == 0 else per_layer, mi_subset=args.mi_subset,
-        mi_diagonal=args.mi_diagonal, pooling=args.pooling,
-        layers=tuple(args.layers) if args.layers else None, max_length=args.max_length,
-        batch_size=args.batch_size, n_bootstrap=args.n_bootstrap,
-    )
+    return Settings(**options_from_args(args, "settings"))
 
 
 def _add_score(sub: Any) -> None:
@@ -69,28 +73,17 @@ def _add_score(sub: Any) -> None:
     )
     p.add_argument("model", nargs="?", default=None,
                    help="Hub id or local path (default: embedded all-MiniLM-L6-v2)")
-    src = p.add_argument_group("inputs (default: the bundled text sample)")
-    src.add_argument("--dataset", help="datasets id or local dataset directory")
-    src.add_argument("--config", help="dataset configuration name")
-    src.add_argument("--split", help="dataset split (default: validation, test or the first)")
-    src.add_argument("--column", help="text or image column (default: text-like column)")
-    src.add_argument("--data-revision", help="dataset revision")
-    src.add_argument("--streaming", action="store_true", help="stream the dataset (first N rows)")
-    src.add_argument("--file", help="local .txt (one text per line), .csv, .json, .jsonl, .parquet")
-    m = p.add_argument_group("model loading")
-    m.add_argument("--revision", help="model revision (branch, tag or commit)")
-    m.add_argument("--device-map", help='accelerate device map, e.g. "auto" to shard across GPUs')
-    m.add_argument("--torch-dtype", help="float32, bfloat16, float16 or auto")
-    m.add_argument("--trust-remote-code", action="store_true")
-    m.add_argument("--num-processes", type=int, default=1,
-                   help="capture and KSG split across N processes (torchrun; one per GPU)")
-    m.add_argument("--mi-device", help='compute MI (KSG or binned) with torch on this device, e.g. "cuda"')
-    _settings_args(p)
-    o = p.add_argument_group("output")
+    add_options(p, "inputs")
+    add_options(p, "loading")
+    add_options(p, "settings")
+    add_options(p, "run")
+    o = p.add_argument_group("how this run goes")
+    o.add_argument("--num-processes", type=int, default=1,
+                   help="capture and KSG split across N processes (torchrun; one per GPU; "
+                   "default: 1)")
     o.add_argument("--json", action="store_true", help="print the scores as JSON on stdout")
     o.add_argument("--out", help="write the full result JSON here (for compare / card)")
     o.add_argument("--plot", help="save the per-layer entropy / MI figure here (.png)")
-    o.add_argument("--mi-matrix", action="store_true", help="keep the MI matrix in --out")
     o.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=_cmd_score)
 
@@ -124,13 +117,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from infomem.scores import score
 
     result = score(
-        args.model, dataset=args.dataset, config=args.config, split=args.split,
-        column=args.column, data_revision=args.data_revision, streaming=args.streaming,
-        file=args.file, revision=args.revision, device_map=args.device_map,
-        torch_dtype=args.torch_dtype, trust_remote_code=args.trust_remote_code,
-        return_mi_matrix=args.mi_matrix, progress=not args.quiet and not args.json,
-        mi_device=args.mi_device,
+        args.model, progress=not args.quiet and not args.json,
         settings=_settings_from(args),
+        **options_from_args(args, "inputs"), **options_from_args(args, "loading"),
+        **options_from_args(args, "run"),
     )
     if os.environ.get("RANK", "0") != "0":
         return 0  # one process writes and prints

@@ -14,6 +14,7 @@ from typing import Any
 import numpy as np
 
 from infomem.errors import DataError, InvalidInputError
+from infomem.options import default
 
 __all__ = ["Inputs", "load_inputs", "default_texts", "check_texts", "fingerprint", "SMALL_SAMPLE_WARNING"]
 
@@ -154,11 +155,11 @@ def load_inputs(
     config: str | None = None,
     split: str | None = None,
     column: str | None = None,
-    revision: str | None = None,
+    data_revision: str | None = None,
     file: str | Path | None = None,
     streaming: bool = False,
-    max_samples: int = 2500,
-    seed: int = 0,
+    max_samples: int = default("max_samples"),
+    seed: int = default("seed"),
 ) -> Inputs:
     """Gather and subsample the unlabeled inputs; record where they came from."""
     subsample(0, max_samples, seed)  # validates max_samples before any I/O
@@ -180,10 +181,10 @@ def load_inputs(
             items, col, n = _from_dataset(ds, column, f"file {path.name!r}", max_samples, seed)
             info = {"kind": "file", "path": path.name, "column": col}
     elif dataset is not None:
-        ds, chosen_split = _load_dataset(dataset, config, split, revision, streaming)
+        ds, chosen_split = _load_dataset(dataset, config, split, data_revision, streaming)
         items, col, n = _from_dataset(ds, column, f"dataset {dataset!r}", max_samples, seed)
         info = {"kind": "dataset", "dataset": dataset, "config": config, "split": chosen_split,
-                "column": col, "revision": revision, "streaming": streaming}
+                "column": col, "revision": data_revision, "streaming": streaming}
     elif inputs is None:
         items, n = _take(default_texts(), max_samples, seed)
         info = {"kind": "default", "dataset": "infomem/default_texts"}

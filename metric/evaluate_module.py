@@ -12,7 +12,7 @@ import evaluate
 from infomem.data import check_texts
 from infomem.errors import InfomemError
 from infomem.models import ModelCache
-from infomem.settings import Settings
+from infomem.options import OPTIONS, check_options
 
 __all__ = ["InfoMem", "metric_card_text"]
 
@@ -71,11 +71,6 @@ Examples:
     ['mean_entropy', 'mean_mi']
 """
 
-# Arguments of `compute` that are not Settings fields.
-_RUN_ARGS = ("model_id", "revision", "device_map", "torch_dtype", "token", "trust_remote_code",
-             "max_memory", "offload_folder")
-
-
 def metric_card_text() -> str:
     """The metric card (evaluate's README format) shipped with the package."""
     return resources.files("infomem").joinpath("resources/metric_card.md").read_text("utf-8")
@@ -85,11 +80,11 @@ def metric_card_text() -> str:
 class InfoMem(evaluate.Metric):
     """Activation entropy and mutual information of a model on unlabeled texts."""
 
-    def __init__(self, *args: Any, model_id: str | None = None, revision: str | None = None,
-                 device_map: Any = None, torch_dtype: str | None = None, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, model_id: str | None = None, **kwargs: Any) -> None:
+        load_time = {o.name for o in OPTIONS.values() if o.metric_load}
+        defaults = {k: kwargs.pop(k) for k in list(kwargs) if k in load_time}
         super().__init__(*args, **kwargs)
-        self._defaults = {"model_id": model_id, "revision": revision,
-                          "device_map": device_map, "torch_dtype": torch_dtype}
+        self._defaults = {"model_id": model_id, **check_options(defaults)}
         self._models = ModelCache(max_models=2)
 
     def _info(self) -> evaluate.MetricInfo:
@@ -114,14 +109,12 @@ class InfoMem(evaluate.Metric):
     def _compute(self, predictions: list[str], **kwargs: Any) -> dict[str, Any]:
         from infomem.scores import score
 
-        run = {**self._defaults, **{k: kwargs.pop(k) for k in _RUN_ARGS if k in kwargs}}
-        settings = Settings.from_kwargs(**kwargs)
-        result = score(
-            run.pop("model_id"),
-            list(predictions),
-            settings=settings,
-            progress=False,
-            model_cache=self._models,
-            **run,
-        )
+        not_here = sorted(k for k in kwargs if k in OPTIONS and not OPTIONS[k].metric)
+        if not_here:
+            raise InfomemError(
+                f"The metric does not take {', '.join(not_here)}: "
+                f"{OPTIONS[not_here[0]].not_everywhere}.")
+        run = {**self._defaults, **kwargs}
+        result = score(run.pop("model_id"), list(predictions), progress=False,
+                       model_cache=self._models, **run)
         return result.summary()

@@ -14,9 +14,10 @@ import numpy as np
 
 from infomem import distributed, estimators
 from infomem.capture import Activations, capture, capture_module
-from infomem.data import fingerprint, load_inputs
+from infomem.data import fingerprint, load_inputs, subsample
 from infomem.errors import InvalidInputError
-from infomem.estimators._validation import resolve_backend
+from infomem.estimators._validation import check_device, resolve_backend
+from infomem.options import check_options, settings_conflict, split_options
 from infomem.result import LayerSummary, Result
 from infomem.settings import Settings
 
@@ -213,27 +214,11 @@ def score(
     inputs: Any = None,
     *,
     tokenizer: Any = None,
-    dataset: str | None = None,
-    config: str | None = None,
-    split: str | None = None,
-    column: str | None = None,
-    data_revision: str | None = None,
-    file: str | Path | None = None,
-    streaming: bool = False,
-    revision: str | None = None,
-    device_map: Any = None,
-    torch_dtype: str | None = None,
-    max_memory: dict[Any, Any] | None = None,
-    offload_folder: str | None = None,
-    trust_remote_code: bool = False,
-    token: str | bool | None = None,
-    return_mi_matrix: bool = False,
+    settings: Settings | None = None,
     progress: bool = True,
     mi_backend: str = "auto",
-    mi_device: Any = None,
     model_cache: Any = None,
-    settings: Settings | None = None,
-    **knobs: Any,
+    **options: Any,
 ) -> Result:
     """Score a model's activation diversity on unlabeled inputs.
 
@@ -245,9 +230,15 @@ def score(
         ``inputs`` is an S x F tensor).
     inputs : list of str, list of PIL images, datasets.Dataset, tensor, or None
         The unlabeled examples; or use ``dataset=``/``file=``; None: the bundled sample.
-    **knobs
-        Any :class:`infomem.Settings` field: ``max_samples=2500, bins=100, k=3,
-        binning="global", mi_neurons_per_layer=64, pooling=None, ...``
+    settings : Settings, optional
+        All estimator settings at once; or pass them as keywords, not both.
+    **options
+        Any option of the catalogue (:mod:`infomem.options`): settings such as
+        ``max_samples=2500, bins=100, k=3, binning="global"``; model loading
+        (``revision``, ``device_map``, ``torch_dtype``, ``max_memory``, ``offload_folder``,
+        ``trust_remote_code``, ``token``); inputs (``dataset``, ``config``, ``split``,
+        ``column``, ``data_revision``, ``file``, ``streaming``); ``mi_device`` and
+        ``return_mi_matrix``.
 
     Returns
     -------
@@ -256,38 +247,43 @@ def score(
     """
     from infomem.models import LoadedModel, load_model, wrap_model
 
-    settings = settings or Settings.from_kwargs(**knobs)
+    groups = split_options(options)
+    settings_conflict(settings, list(groups["settings"]))
+    settings = settings or Settings(**groups["settings"])
+    load, run = check_options(groups["loading"]), check_options(groups["run"])
+    source = check_options(groups["inputs"])
+    mi_device = run.get("mi_device")
     if mi_device is not None:  # before any download or forward pass
-        from infomem.estimators._validation import check_device
-
         check_device(mi_device)
+    scoring: dict[str, Any] = {"return_mi_matrix": bool(run.get("return_mi_matrix")),
+                               "mi_backend": mi_backend}
     timings: dict[str, float] = {}
     ctx = distributed.context()
     progress = progress and (ctx is None or ctx.is_main)
-    if ctx is not None and device_map is None and ctx.device.type == "cuda":
-        device_map = {"": ctx.device.index}
+    if ctx is not None and load.get("device_map") is None and ctx.device.type == "cuda":
+        load["device_map"] = {"": ctx.device.index}
     if _is_plain_module(model):
+        array = np.asarray(inputs.detach().cpu() if hasattr(inputs, "detach") else inputs)
+        rows = subsample(len(array), settings.max_samples, settings.seed)
+        _check_sample_size(len(rows), settings)
         t0 = time.perf_counter()
-        acts = capture_module(model, inputs, layers=settings.layers, batch_size=max(256, settings.batch_size))
+        acts = capture_module(model, array[rows], layers=settings.layers,
+                              batch_size=max(256, settings.batch_size))
         timings["capture"] = time.perf_counter() - t0
         info = {"id": type(model).__name__, "architecture": type(model).__name__, "kind": "module"}
-        array = np.asarray(inputs.detach().cpu() if hasattr(inputs, "detach") else inputs)
-        data_info = {"kind": "tensor", "n_used": acts.n_samples, "fingerprint": fingerprint([array])}
+        data_info = {"kind": "tensor", "n_total": len(array), "n_used": acts.n_samples,
+                     "fingerprint": fingerprint([array[rows]])}
         return score_activations(acts, settings, model_info=info, data_info=data_info,
-                                 return_mi_matrix=return_mi_matrix, progress=progress,
-                                 mi_backend=mi_backend, mi_device=mi_device, timings=timings)
+                                 progress=progress, mi_device=mi_device, timings=timings,
+                                 **scoring)
 
-    data = load_inputs(inputs, dataset=dataset, config=config, split=split, column=column,
-                       revision=data_revision, file=file, streaming=streaming,
-                       max_samples=settings.max_samples, seed=settings.seed)
+    data = load_inputs(inputs, max_samples=settings.max_samples, seed=settings.seed, **source)
+    _check_sample_size(len(data.items), settings)
     t0 = time.perf_counter()
     if isinstance(model, LoadedModel):
         loaded = model
     elif model is None or isinstance(model, (str, Path)):
-        load = model_cache.get if model_cache is not None else load_model
-        loaded = load(model, revision=revision, device_map=device_map, torch_dtype=torch_dtype,
-                      max_memory=max_memory, offload_folder=offload_folder,
-                      trust_remote_code=trust_remote_code, token=token)
+        loaded = (model_cache.get if model_cache is not None else load_model)(model, **load)
     else:
         if tokenizer is None:
             raise InvalidInputError(
@@ -304,9 +300,17 @@ def score(
         model_info["processes"] = ctx.world
         mi_device = mi_device if mi_device is not None else ctx.device
     return score_activations(acts, settings, model_info=model_info, data_info=data.info,
-                             return_mi_matrix=return_mi_matrix, progress=progress,
-                             mi_backend=mi_backend, mi_device=mi_device, timings=timings,
-                             ctx=ctx)
+                             progress=progress, mi_device=mi_device, timings=timings,
+                             ctx=ctx, **scoring)
+
+
+def _check_sample_size(n: int, settings: Settings) -> None:
+    """Refuse a KSG run whose sample cannot hold k + 1 points, before any model work."""
+    if settings.mi_estimator == "ksg" and n < settings.k + 1:
+        raise InvalidInputError(
+            f"KSG MI needs at least k+1 = {settings.k + 1} examples; received {n}. Pass more "
+            "inputs, lower `k`, or set mi_estimator='binned'."
+        )
 
 
 def _capture(

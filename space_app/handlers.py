@@ -20,6 +20,7 @@ from typing import Any
 from infomem.data import SMALL_SAMPLE_WARNING
 from infomem.errors import InvalidInputError
 from infomem.models import DEFAULT_MODEL_ID, LoadedModel, ModelCache
+from infomem.options import default
 from infomem.report import fmt
 from infomem.result import Result
 from infomem.settings import Settings
@@ -95,13 +96,13 @@ class EstimatorChoice:
     Numbers arrive as the form sends them (floats); :meth:`settings` checks they are whole.
     """
 
-    max_samples: float = 300
-    binning: str = "global"
-    mi_estimator: str = "ksg"
-    bins: float = 100
-    k: float = 3
-    mi_neurons_per_layer: float = 64
-    seed: float = 0
+    max_samples: float = 300  # the Space's own default (a smaller, faster sample)
+    binning: str = default("binning")
+    mi_estimator: str = default("mi_estimator")
+    bins: float = default("bins")
+    k: float = default("k")
+    mi_neurons_per_layer: float = default("mi_neurons_per_layer")
+    seed: float = default("seed")
 
     def settings(self, space: SpaceConfig) -> Settings:
         max_samples = guards.check_max_samples(self.max_samples, space)

@@ -24,6 +24,7 @@ import gradio as gr
 
 from infomem.errors import InfomemError
 from infomem.models import DEFAULT_MODEL_ID
+from infomem.options import default
 
 from . import comparing, handlers, leaderboard
 from .config import SpaceConfig
@@ -43,6 +44,7 @@ BINNINGS = {
     "layer": "One range per layer",
     "neuron": "One range per neuron (robust to outlier dimensions)",
 }
+_D = handlers.EstimatorChoice()  # the form's defaults: the catalogue's, as the handlers take them
 _FILE_TYPES = [".txt", ".csv", ".tsv", ".json", ".jsonl", ".parquet"]
 _KEEP_FILES_S = 3600  # downloadable results are removed after an hour
 _BOARD_TTL_S = 300  # the leaderboard is re-read at most every five minutes on page loads
@@ -135,14 +137,16 @@ def _estimator_controls(config: SpaceConfig, tab: str) -> _EstimatorControls:
     with gr.Accordion("Estimator settings", open=False):
         with gr.Row():
             binning = gr.Dropdown([(label, key) for key, label in BINNINGS.items()],
-                                  value="global", label="Entropy bin range")
+                                  value=default("binning"), label="Entropy bin range")
             mi_estimator = gr.Dropdown([(label, key) for key, label in ESTIMATORS.items()],
-                                       value="ksg", label="Mutual information estimator")
+                                       value=default("mi_estimator"),
+                                       label="Mutual information estimator")
         with gr.Row():
-            bins = gr.Number(100, label="Entropy bins", precision=0)
-            k = gr.Number(3, label="KSG neighbours k", precision=0)
-            seed = gr.Number(0, label="Seed (subsampling)", precision=0)
-        mi_neurons = gr.Slider(1, 128, value=64, step=1, label="Neurons per layer entering MI")
+            bins = gr.Number(default("bins"), label="Entropy bins", precision=0)
+            k = gr.Number(default("k"), label="KSG neighbours k", precision=0)
+            seed = gr.Number(default("seed"), label="Seed (subsampling)", precision=0)
+        mi_neurons = gr.Slider(1, 128, value=default("mi_neurons_per_layer"), step=1,
+                               label="Neurons per layer entering MI")
     return _EstimatorControls(max_samples, binning, mi_estimator, bins, k, mi_neurons, seed)
 
 
@@ -212,8 +216,9 @@ def _score_tab(scorer: handlers.Scorer, files: _Files) -> None:
     def score(model_id: str = DEFAULT_MODEL_ID, source: str = "sample", texts: str = "",
               file: str | None = None, dataset: str = "", config: str = "", split: str = "",
               column: str = "", max_samples: float = space.default_samples,
-              binning: str = "global", mi_estimator: str = "ksg", bins: float = 100, k: float = 3,
-              mi_neurons_per_layer: float = 64, seed: float = 0,
+              binning: str = _D.binning, mi_estimator: str = _D.mi_estimator,
+              bins: float = _D.bins, k: float = _D.k,
+              mi_neurons_per_layer: float = _D.mi_neurons_per_layer, seed: float = _D.seed,
               progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - gradio's API
               ) -> tuple[Any, ...]:
         """Score one model: entropy and MI of its neurons on unlabeled inputs."""
@@ -266,8 +271,9 @@ def _compare_tab(scorer: handlers.Scorer) -> None:
                 higher_is_better: bool = True, source: str = "sample",
                 texts: str = "", file: str | None = None, dataset: str = "", config: str = "",
                 split: str = "", column: str = "", max_samples: float = space.default_samples,
-                binning: str = "global", mi_estimator: str = "ksg", bins: float = 100, k: float = 3,
-                mi_neurons_per_layer: float = 64, seed: float = 0,
+                binning: str = _D.binning, mi_estimator: str = _D.mi_estimator,
+                bins: float = _D.bins, k: float = _D.k,
+                mi_neurons_per_layer: float = _D.mi_neurons_per_layer, seed: float = _D.seed,
                 progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - gradio's API
               ) -> tuple[Any, ...]:
         """Rank several models (scored now or uploaded results) by mean entropy and mean MI."""

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 from .binned import binned_mi, binned_mi_from_codes
 from .binning import bin_codes, entropy, entropy_from_codes
+from .defaults import DEFAULT_BINS, DEFAULT_K
 from .ksg import ksg_mi, ksg_mi_pairs, ksg_mi_reference
 
 __all__ = [
+    "DEFAULT_K",
+    "DEFAULT_BINS",
     "bin_codes",
     "entropy_from_codes",
     "entropy",

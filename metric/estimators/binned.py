@@ -11,8 +11,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from ._validation import resolve_backend
+from ._validation import BINNED_BACKENDS, resolve_backend
 from .binning import bin_codes, bin_counts, check_codes
+from .defaults import DEFAULT_BINS
 
 __all__ = ["binned_mi_from_codes", "binned_mi"]
 
@@ -79,7 +80,7 @@ def binned_mi_from_codes(codes, n_bins: int, *, backend: str = "auto", device=No
     at very large N, where the KSG estimator is costly. Counts are exact integer
     histograms on every backend.
     """
-    backend = resolve_backend(backend, device)
+    backend = resolve_backend(backend, device, BINNED_BACKENDS)
     arr, n_bins = check_codes(codes, n_bins)
     s = arr.shape[0]
     clogc = _clogc_table(s)
@@ -99,7 +100,7 @@ def binned_mi_from_codes(codes, n_bins: int, *, backend: str = "auto", device=No
 
 def binned_mi(
     acts,
-    bins: int = 100,
+    bins: int = DEFAULT_BINS,
     binning: str = "global",
     layer_sizes: Sequence[int] | None = None,
     paper_digitize: bool = False,

@@ -14,6 +14,7 @@ from infomem.errors import InvalidInputError
 
 from ._validation import BINNINGS, CORRECTIONS, check_acts, check_choice, check_int
 from ._validation import check_layer_sizes as _check_layer_sizes
+from .defaults import DEFAULT_BINS
 
 __all__ = ["bin_codes", "entropy_from_codes", "entropy"]
 
@@ -91,7 +92,7 @@ def _paper_index(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int) -> np
 
 def bin_codes(
     acts,
-    bins: int = 100,
+    bins: int = DEFAULT_BINS,
     binning: str = "global",
     layer_sizes: Sequence[int] | None = None,
     paper_digitize: bool = False,
@@ -210,7 +211,7 @@ def entropy_from_codes(codes, n_bins: int, correction: str | None = None) -> np.
 
 def entropy(
     acts,
-    bins: int = 100,
+    bins: int = DEFAULT_BINS,
     binning: str = "global",
     layer_sizes: Sequence[int] | None = None,
     correction: str | None = None,

@@ -1,0 +1,247 @@
+"""The catalogue: every user-settable option, declared once.
+
+Each :class:`Option` says its name, default, type and rule (checked with one message
+shape), help text, CLI flag, group, whether it changes the scores (and so enters the
+"comparable" key) and where it is reachable. :class:`infomem.Settings` takes its fields'
+defaults and validation from here; the CLI's argument groups, the evaluate metric's
+keywords, :func:`infomem.score`'s keywords and the Space's controls read it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from infomem.errors import InvalidInputError
+from infomem.estimators import DEFAULT_BINS, DEFAULT_K
+
+__all__ = ["Option", "OPTIONS", "GROUPS", "option", "default", "in_group", "split_options",
+           "check_options", "settings_conflict"]
+
+# Group key -> the heading users read (CLI argument groups, docs).
+GROUPS = {
+    "settings": "estimator settings (defaults reproduce the paper)",
+    "loading": "model loading",
+    "inputs": "inputs (default: the bundled text sample)",
+    "run": "run and output",
+}
+
+
+@dataclass(frozen=True)
+class Option:
+    """One user-settable option and everything the boundaries need to expose it."""
+
+    name: str  # Python keyword, e.g. "max_samples"
+    default: Any
+    help: str  # one line; the CLI appends the default
+    group: str  # a key of GROUPS
+    kind: str = "str"  # "int" | "bool" | "str" | "choice" | "names" | "mapping" | "any"
+    minimum: int | None = None  # for "int"
+    choices: tuple[Any, ...] = ()  # for "choice"
+    hint: str = ""  # appended to the error message: what to do
+    scores: bool = False  # changes the numbers: enters the comparable key
+    none_is_all: bool = False  # None = every one (CLI: 0)
+    optional: bool = False  # None is a valid value
+    flag: str | None = ""  # CLI flag; "" = derived from the name, None = no flag
+    metric: bool = True  # an evaluate `compute` keyword
+    metric_load: bool = False  # also an `evaluate.load(..., name=...)` keyword
+    space: bool = False  # the Space has a control for it
+    not_everywhere: str = ""  # why it is missing from the CLI, metric or Python API
+    metavar: str | None = None
+    extra: Mapping[str, Any] = field(default_factory=dict)  # other argparse keywords
+
+    @property
+    def cli_flag(self) -> str | None:
+        if self.flag is None:
+            return None
+        return self.flag or "--" + self.name.replace("_", "-")
+
+    def check(self, value: Any) -> Any:
+        """The value, normalised (names -> tuple), or a one-line InvalidInputError."""
+        if value is None and (self.optional or self.none_is_all or self.default is None):
+            return None
+        if self.kind == "int":
+            low = self.minimum if self.minimum is not None else 0
+            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+                raise InvalidInputError(
+                    f"`{self.name}` must be an integer >= {low}; received {value!r}.{self._hint}")
+        elif self.kind == "bool":
+            if not isinstance(value, bool):
+                raise InvalidInputError(
+                    f"`{self.name}` must be True or False; received {value!r}.{self._hint}")
+        elif self.kind == "choice":
+            if value not in self.choices:
+                shown = ", ".join(repr(c) for c in self.choices)
+                raise InvalidInputError(
+                    f"`{self.name}` must be one of {shown}; received {value!r}.{self._hint}")
+        elif self.kind == "names":
+            names = (value,) if isinstance(value, str) else tuple(str(x) for x in value)
+            if not names:
+                raise InvalidInputError(f"`{self.name}` must name at least one module, or be None.")
+            return names
+        elif self.kind == "str" and not isinstance(value, str):
+            raise InvalidInputError(
+                f"`{self.name}` must be a string; received {type(value).__name__}.{self._hint}")
+        return value
+
+    @property
+    def _hint(self) -> str:
+        return f" {self.hint}" if self.hint else ""
+
+    def help_with_default(self) -> str:
+        """Help text plus the default as users would type it."""
+        unset = self.default is None and self.kind != "choice" and not self.none_is_all
+        if (self.kind == "bool" and self.default is False) or unset or "default" in self.help:
+            return self.help
+        if self.default is None:
+            shown = "all" if self.none_is_all else "none"
+        elif self.kind == "names":
+            shown = " ".join(self.default)
+        else:
+            shown = str(self.default)
+        return f"{self.help} (default: {shown})"
+
+
+def _options() -> tuple[Option, ...]:
+    s, load, inp, run = "settings", "loading", "inputs", "run"
+    return (
+        # estimator and capture settings: every one of these changes the numbers but batch_size
+        Option("max_samples", 2500, "examples scored; larger inputs are subsampled with --seed",
+               s, "int", minimum=1, hint="Use a positive sample count.", scores=True, space=True),
+        Option("seed", 0, "seed for subsampling and the random MI neuron subset", s, "int",
+               minimum=0, scores=True, space=True),
+        Option("bins", DEFAULT_BINS, "equal-width bins for entropy (and binned MI)", s, "int",
+               minimum=2, hint="Entropy needs at least two bins.", scores=True, space=True),
+        Option("binning", "global", "bin range: one for all activations (the paper's), per "
+               "layer, or per neuron", s, "choice", choices=("global", "layer", "neuron"),
+               scores=True, space=True),
+        Option("correction", None, "entropy bias correction", s, "choice",
+               choices=(None, "miller-madow"), scores=True, optional=True),
+        Option("paper_digitize", False, "reproduce the paper code's np.digitize binning (the "
+               "maximum gets a bin of its own)", s, "bool", scores=True),
+        Option("k", DEFAULT_K, "KSG neighbours", s, "int", minimum=1,
+               hint="KSG needs at least one neighbour (the paper uses 3).", scores=True,
+               space=True),
+        Option("mi_estimator", "ksg", "mutual information estimator: ksg (the paper's), binned "
+               "(fast, biased up for small S) or none", s, "choice",
+               choices=("ksg", "binned", "none"), scores=True, space=True),
+        Option("mi_neurons_per_layer", 64, "neurons per layer entering MI (0 on the command "
+               "line = all)", s, "int", minimum=1, scores=True, none_is_all=True, space=True),
+        Option("mi_subset", "first", "which neurons of a layer enter MI: the first ones or a "
+               "random subset (uses --seed)", s, "choice", choices=("first", "random"),
+               scores=True),
+        Option("mi_diagonal", False, "average the full MI matrix including self-MI, as the "
+               "paper's code", s, "bool", scores=True),
+        Option("pooling", None, "token pooling; default: first for encoders and ViTs, last for "
+               "decoders", s, "choice", choices=(None, "first", "last", "mean"), scores=True,
+               optional=True),
+        Option("layers", None, "block indices or module names to capture instead of every "
+               "block", s, "names", scores=True, optional=True, extra={"nargs": "+"}),
+        Option("max_length", 512, "tokens per text (longer texts are cut)", s, "int",
+               minimum=1, scores=True),
+        Option("batch_size", 16, "examples per forward pass (speed only)", s, "int", minimum=1),
+        Option("n_bootstrap", 0, "bootstrap resamples of the examples for entropy intervals",
+               s, "int", minimum=0, scores=True),
+        # model loading
+        Option("revision", None, "model revision on the Hub (branch, tag or commit)", load,
+               metric_load=True),
+        Option("device_map", None, 'accelerate device map, e.g. "auto" to shard across GPUs',
+               load, "any", metric_load=True),
+        Option("torch_dtype", None, "weights dtype: float32, bfloat16, float16 or auto", load,
+               metric_load=True),
+        Option("max_memory", None, "per-device memory caps for the device map, as JSON, e.g. "
+               "'{\"0\": \"10GiB\", \"cpu\": \"30GiB\"}'", load, "mapping", metric_load=True),
+        Option("offload_folder", None, "folder for weights the device map offloads to disk",
+               load, metric_load=True),
+        Option("trust_remote_code", False, "run the model repo's own code (only for repos you "
+               "trust)", load, "bool", metric_load=True),
+        Option("token", None, "Hub token (default: HF_TOKEN or `hf auth login`); never shown",
+               load, "any", metric_load=True),
+        # inputs (the metric takes its texts as `predictions`)
+        *(Option(name, default, text, inp, kind, metric=False,
+                 not_everywhere="the metric scores its `predictions`")
+          for name, default, text, kind in (
+              ("dataset", None, "datasets id or local dataset directory", "any"),
+              ("config", None, "dataset configuration name", "str"),
+              ("split", None, "dataset split (default: validation, test or the first)", "str"),
+              ("column", None, "text or image column (default: a text-like column)", "str"),
+              ("data_revision", None, "dataset revision", "str"),
+              ("streaming", False, "stream the dataset (takes its first rows)", "bool"),
+              ("file", None, "local .txt (one text per line), .csv, .tsv, .json, .jsonl or "
+               ".parquet", "any"),
+          )),
+        # run and output
+        Option("mi_device", None, 'compute MI with torch on this device, e.g. "cuda"', run),
+        Option("return_mi_matrix", False, "keep the MI matrix in the result", run, "bool",
+               flag="--mi-matrix", metric=False,
+               not_everywhere="the metric returns flat numbers, not matrices"),
+    )
+
+
+OPTIONS: dict[str, Option] = {o.name: o for o in _options()}
+
+
+def option(name: str) -> Option:
+    return OPTIONS[name]
+
+
+def default(name: str) -> Any:
+    """An option's default: the one place it is written."""
+    return OPTIONS[name].default
+
+
+def in_group(group: str) -> list[Option]:
+    return [o for o in OPTIONS.values() if o.group == group]
+
+
+def check_options(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Check each named option with its rule; unknown names are refused with the list."""
+    _refuse_unknown(values, set(OPTIONS))
+    return {name: OPTIONS[name].check(value) for name, value in values.items()}
+
+
+def split_options(values: Mapping[str, Any], groups: Iterable[str] = GROUPS) -> dict[str, dict[str, Any]]:
+    """Keyword options by group (unknown names refused): {"settings": {...}, ...}."""
+    allowed = set(groups)
+    _refuse_unknown(values, {n for n, o in OPTIONS.items() if o.group in allowed})
+    out: dict[str, dict[str, Any]] = {g: {} for g in allowed}
+    for name, value in values.items():
+        out[OPTIONS[name].group][name] = value
+    return out
+
+
+def _refuse_unknown(values: Iterable[str], known: set[str]) -> None:
+    unknown = sorted(set(values) - known)
+    if unknown:
+        close = [m for u in unknown for m in difflib.get_close_matches(u, known, n=1)]
+        guess = f" (did you mean {', '.join(close)}?)" if close else ""
+        raise InvalidInputError(
+            f"Unknown setting(s) or option(s) {', '.join(unknown)}{guess}; valid ones: "
+            f"{', '.join(sorted(known))}.")
+
+
+def settings_conflict(settings: Any, knobs: Sequence[str]) -> None:
+    """Refuse both a Settings object and separate setting keywords: one would be ignored."""
+    if settings is not None and knobs:
+        raise InvalidInputError(
+            f"Pass either `settings=` or setting keywords, not both: received settings and "
+            f"{', '.join(sorted(knobs))}. Use dataclasses.replace(settings, ...) to change one.")
+
+
+def parse_mapping(text: str | None, name: str) -> dict[Any, Any] | None:
+    """A CLI JSON object (e.g. --max-memory), device keys as ints where they are digits."""
+    if text is None:
+        return None
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InvalidInputError(
+            f"`--{name.replace('_', '-')}` must be a JSON object like "
+            f"'{{\"0\": \"10GiB\", \"cpu\": \"30GiB\"}}'; received {text!r} ({e.msg}).") from e
+    if not isinstance(value, dict):
+        raise InvalidInputError(
+            f"`--{name.replace('_', '-')}` must be a JSON object; received {text!r}.")
+    return {int(k) if str(k).isdigit() else k: v for k, v in value.items()}

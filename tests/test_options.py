@@ -1,0 +1,79 @@
+"""The options catalogue: every option reachable from the CLI, the metric, the Python API
+and (where the Space exposes it) the Space, with one rule and one message shape each."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+
+import pytest
+
+from infomem.errors import InvalidInputError
+from infomem.options import OPTIONS, in_group, split_options
+from infomem.scores import score
+from infomem.settings import Settings
+
+
+def test_settings_fields_are_the_catalogues_settings_group():
+    fields = {f.name: f.default for f in dataclasses.fields(Settings)}
+    assert fields == {o.name: o.default for o in in_group("settings")}
+    comparable = set(Settings().score_affecting())
+    assert comparable == {o.name for o in in_group("settings") if o.scores}
+
+
+def test_every_option_has_a_flag_in_score_help_with_its_help_and_default():
+    proc = subprocess.run([sys.executable, "-m", "infomem.cli", "score", "--help"],
+                          capture_output=True, text=True, timeout=60, env={"COLUMNS": "400",
+                          **{k: v for k, v in __import__("os").environ.items()}})
+    shown = " ".join(proc.stdout.split())
+    for opt in OPTIONS.values():
+        assert opt.cli_flag is not None or opt.not_everywhere, opt.name
+        assert opt.cli_flag in shown, opt.name
+        assert " ".join(opt.help_with_default().split()) in shown, opt.name
+
+
+def _bad_value(opt):
+    return {"int": -5, "bool": "yes", "choice": "no-such-choice", "str": 12}.get(opt.kind)
+
+
+@pytest.mark.parametrize("name", [n for n, o in OPTIONS.items() if _bad_value(o) is not None])
+def test_every_checked_option_is_refused_by_name_before_model_work(name):
+    # score() checks everything at the boundary: no model id here would load in time.
+    with pytest.raises(InvalidInputError, match=f"`{name}`"):
+        score("no/such-model-anywhere", ["a text"] * 5, progress=False,
+              **{name: _bad_value(OPTIONS[name])})
+
+
+def test_the_metric_takes_every_metric_option_and_says_why_not_for_the_rest():
+    from infomem.evaluate_module import InfoMem
+
+    metric = InfoMem()
+    for opt in OPTIONS.values():
+        bad = _bad_value(opt)
+        if opt.metric and bad is not None:
+            with pytest.raises(InvalidInputError, match=f"`{opt.name}`"):
+                metric.compute(predictions=["a text"] * 5, **{opt.name: bad})
+        elif not opt.metric:
+            assert opt.not_everywhere
+            with pytest.raises(Exception, match=opt.not_everywhere.split()[0]):
+                metric.compute(predictions=["a text"] * 5, **{opt.name: None})
+
+
+def test_the_space_form_has_a_control_per_space_option():
+    from infomem.space.handlers import EstimatorChoice
+
+    fields = {f.name for f in dataclasses.fields(EstimatorChoice)}
+    assert fields == {o.name for o in OPTIONS.values() if o.space}
+    for name in fields - {"max_samples"}:  # the Space samples fewer by default
+        assert getattr(EstimatorChoice(), name) == OPTIONS[name].default
+
+
+def test_settings_and_setting_keywords_together_are_refused():
+    with pytest.raises(InvalidInputError, match="either `settings=` or setting keywords.*bins"):
+        score("no/such-model", ["a"] * 5, settings=Settings(), bins=5, progress=False)
+
+
+def test_unknown_option_suggests_the_close_name():
+    with pytest.raises(InvalidInputError, match="did you mean max_samples"):
+        split_options({"max_sample": 3})
