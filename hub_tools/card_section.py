@@ -170,6 +170,7 @@ def render_section(
         "",
         f"**Reading these numbers.** {_interpretation(result)}",
         "",
+        *[line for w in result.warnings for line in (f"> **Warning.** {_cell(w)}", "")],
     ]
     if plot_path:
         lines += [f"![Per-layer neuron entropy and MI (infomem)]({plot_path})", ""]

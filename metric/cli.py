@@ -116,6 +116,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         return _relaunch(args.num_processes)
     from infomem.scores import score
 
+    if args.quiet or args.json:
+        _silence_library_bars()
     result = score(
         args.model, progress=not args.quiet and not args.json,
         settings=_settings_from(args),
@@ -137,6 +139,15 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
         print_result(result, saved=[x for x in (args.out, args.plot) if x])
     return 0
+
+
+def _silence_library_bars() -> None:
+    """--quiet / --json: no transformers "Loading weights" or datasets "Generating" bars."""
+    import datasets
+    import transformers
+
+    transformers.utils.logging.disable_progress_bar()
+    datasets.disable_progress_bars()
 
 
 def _add_install_metric(sub: Any) -> None:

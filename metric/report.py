@@ -5,14 +5,29 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from infomem.diagnostics import COLLAPSE_WARN, COLLAPSED_BINS
+
 if TYPE_CHECKING:
     from infomem.result import Result
 
-__all__ = ["print_result", "result_table", "fmt"]
+__all__ = ["print_result", "result_table", "fmt", "mi_label"]
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
     return "-" if value is None else f"{value:.{digits}f}"
+
+
+def mi_label(result: Result) -> str:
+    """The MI estimator actually used, as the footers name it."""
+    s = result.settings
+    if s.mi_estimator == "none":
+        return "no MI"
+    what = f"KSG k={s.k}" if s.mi_estimator == "ksg" else "binned MI"
+    return f"{what} on {s.mi_neurons_per_layer or 'all'} neurons/layer"
+
+
+def checks_shown(result: Result) -> bool:
+    return bool((result.diagnostics or {}).get("per_layer"))
 
 
 def _source(result: Result) -> str:
@@ -29,24 +44,26 @@ def result_table(result: Result) -> Any:
     s = result.settings
     table = Table(
         title=f"{result.model_id}  ·  {_source(result)}",
-        caption=(
-            f"S={result.n_samples} · {s.bins} bins ({s.binning}) · KSG k={s.k} · "
-            f"MI on {s.mi_neurons_per_layer or 'all'} neurons/layer ({s.mi_estimator}) · nats"
-        ),
+        caption=f"S={result.n_samples} · {s.bins} bins ({s.binning}) · {mi_label(result)} · nats",
     )
-    for name, justify in [("layer", "left"), ("neurons", "right"), ("mean H", "right"),
-                          ("median H", "right"), ("IQR", "right"), ("95% notch", "right"),
-                          ("mean MI", "right")]:
-        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    checks = {d["name"]: d for d in (result.diagnostics or {}).get("per_layer", [])}
+    columns = ["layer", "neurons", "mean H", "median H", "IQR", "95% notch", "mean MI"]
+    if checks:
+        columns.append("collapsed")
+    for name in columns:
+        table.add_column(name, justify="left" if name == "layer" else "right")
     for layer in result.per_layer:
-        table.add_row(
-            layer.name, str(layer.n_neurons), fmt(layer.mean_entropy), fmt(layer.median_entropy),
-            f"{fmt(layer.q1, 2)}–{fmt(layer.q3, 2)}",
-            f"{fmt(layer.notch_low, 2)}–{fmt(layer.notch_high, 2)}", fmt(layer.mean_mi),
-        )
+        row = [layer.name, str(layer.n_neurons), fmt(layer.mean_entropy), fmt(layer.median_entropy),
+               f"{fmt(layer.q1, 2)}–{fmt(layer.q3, 2)}",
+               f"{fmt(layer.notch_low, 2)}–{fmt(layer.notch_high, 2)}", fmt(layer.mean_mi)]
+        if checks:
+            share = checks[layer.name]["collapsed_fraction"]
+            row.append(f"[yellow]{share:.0%}[/]" if share >= COLLAPSE_WARN else f"{share:.0%}")
+        table.add_row(*row)
     table.add_section()
     table.add_row("all", str(result.n_neurons), fmt(result.mean_entropy),
-                  fmt(result.median_entropy), "", "", fmt(result.mean_mi), style="bold")
+                  fmt(result.median_entropy), "", "", fmt(result.mean_mi),
+                  *([""] if checks else []), style="bold")
     return table
 
 
@@ -56,13 +73,16 @@ def print_result(result: Result, *, saved: Sequence[str] = ()) -> None:
     console = Console()
     console.print(result_table(result))
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
-    console.print(
-        f"mean entropy [bold]{fmt(result.mean_entropy)}[/] nats · mean MI "
-        f"[bold]{fmt(result.mean_mi)}[/] nats · {timing}"
-    )
+    mi = "not computed" if result.mean_mi is None else f"[bold]{fmt(result.mean_mi)}[/] nats"
+    console.print(f"mean entropy [bold]{fmt(result.mean_entropy)}[/] nats · mean MI {mi} · {timing}")
     if result.bootstrap:
         for key, (lo, hi) in result.bootstrap.items():
             console.print(f"  95% bootstrap interval of {key}: {lo:.3f} – {hi:.3f}")
+    for warning in result.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+    if checks_shown(result):
+        console.print(f"collapsed = share of a layer's neurons in at most {COLLAPSED_BINS} bins "
+                      "(entropy <= ln 2).", style="dim")
     console.print(
         "Lower entropy and higher MI suggest shortcut memorization; higher entropy and lower "
         "MI, example-level memorization. Compare only runs with identical settings.",

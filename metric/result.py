@@ -62,6 +62,12 @@ class Result:
     mi_matrix: np.ndarray | None = field(default=None, repr=False, compare=False)
     mi_neurons: np.ndarray | None = field(default=None, repr=False, compare=False)
     bootstrap: dict[str, Any] | None = None  # {"mean_entropy": [lo, hi], ...} at 95%
+    diagnostics: dict[str, Any] | None = None  # per-layer validity checks and warnings
+
+    @property
+    def warnings(self) -> list[str]:
+        """Plain-words reasons a score may carry no signal (see infomem.diagnostics)."""
+        return list((self.diagnostics or {}).get("warnings", []))
 
     # --- views -----------------------------------------------------------------
     @property
@@ -91,6 +97,9 @@ class Result:
         }
         if self.bootstrap is not None:
             out["bootstrap"] = self.bootstrap
+        if self.diagnostics is not None:
+            out["warnings"] = self.warnings
+            out["diagnostics"] = self.diagnostics
         return out
 
     def plot(self, path: str | Path | None = None) -> Any:
@@ -154,6 +163,7 @@ class Result:
                 mi_matrix=_array_or_none(data.get("mi_matrix")),
                 mi_neurons=_array_or_none(data.get("mi_neurons"), dtype=np.int64),
                 bootstrap=data.get("bootstrap"),
+                diagnostics=data.get("diagnostics"),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise ResultFormatError(f"{source} is a damaged infomem result: {e}") from e

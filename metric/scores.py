@@ -15,6 +15,7 @@ import numpy as np
 from infomem import distributed, estimators
 from infomem.capture import Activations, capture, capture_module
 from infomem.data import fingerprint, load_inputs, subsample
+from infomem.diagnostics import diagnose
 from infomem.errors import InvalidInputError
 from infomem.estimators._validation import check_device, resolve_backend
 from infomem.options import check_options, settings_conflict, split_options
@@ -66,7 +67,7 @@ def _mean_pairs(matrix: np.ndarray, diagonal: bool) -> float | None:
 
 def _layer_summary(name: str, h: np.ndarray, mi: float | None) -> LayerSummary:
     q1, median, q3 = np.percentile(h, [25, 50, 75])
-    half = _NOTCH * (q3 - q1) / np.sqrt(len(h))
+    half = _NOTCH * (q3 - q1) / np.sqrt(len(h))  # clipped below at 0: entropy is never negative
     return LayerSummary(
         name=name,
         n_neurons=int(len(h)),
@@ -74,7 +75,7 @@ def _layer_summary(name: str, h: np.ndarray, mi: float | None) -> LayerSummary:
         median_entropy=float(median),
         q1=float(q1),
         q3=float(q3),
-        notch_low=float(median - half),
+        notch_low=float(max(median - half, 0.0)),
         notch_high=float(median + half),
         mean_mi=mi,
     )
@@ -169,6 +170,9 @@ def score_activations(
     )
     h = estimators.entropy_from_codes(codes, n_bins, correction=settings.correction)
     timings["entropy"] = time.perf_counter() - t0
+    checks = diagnose(values, codes, layer_names=acts.layer_names, layer_sizes=acts.layer_sizes,
+                      bins=settings.bins, binning=settings.binning, k=settings.k,
+                      mi_estimator=settings.mi_estimator)
 
     t0 = time.perf_counter()
     cols = mi_neuron_indices(acts.layer_sizes, settings)
@@ -199,6 +203,7 @@ def score_activations(
         mi_matrix=mi if return_mi_matrix else None,
         mi_neurons=cols if return_mi_matrix else None,
         bootstrap=_bootstrap(codes, n_bins, cols, settings) if settings.n_bootstrap else None,
+        diagnostics=checks,
     )
 
 

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infomem.data import SMALL_SAMPLE_WARNING
 from infomem.errors import InvalidInputError
 from infomem.models import DEFAULT_MODEL_ID, LoadedModel, ModelCache
 from infomem.options import default
@@ -250,11 +249,7 @@ def _headline(result: Result) -> str:
         "entropy with lower MI, example-level memorization. The numbers are relative: "
         "compare only models of one architecture scored on the same inputs and settings.",
     ]
-    if result.n_samples < SMALL_SAMPLE_WARNING:
-        lines.append(
-            f"> Only {result.n_samples} examples: binned entropy is strongly biased below "
-            f"{SMALL_SAMPLE_WARNING}; compare only runs with the same count."
-        )
+    lines += [f"> **Warning.** {w}" for w in result.warnings]
     return "\n\n".join(lines)
 
 

@@ -1,0 +1,178 @@
+"""Validity diagnostics: can these scores carry signal at all? (METHOD.md)
+
+Exact estimators can still measure nothing: a few large neurons can set a global bin
+range that every other neuron fits inside one bin, S can be too small for the bins, and
+ReLU zeros are ties that KSG reads as zero distances. These checks need only the
+captured values and bin codes; each threshold follows from the estimator itself (the
+reason sits beside it) and was checked on synthetic cases, never tuned on experiments.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["diagnose", "COLLAPSED_BINS", "COLLAPSE_WARN", "TIES_WARN", "SMALL_SAMPLE"]
+
+# A neuron whose S values fall in at most 2 bins has entropy <= ln 2 = 0.69 nats: collapsed.
+COLLAPSED_BINS = 2
+# At least half the layer collapsed: its median entropy is then <= ln 2, whatever the model.
+COLLAPSE_WARN = 0.5
+# Continuous float32 activations tie in well under 1% of values at S = 2,500; ReLU outputs
+# tie in about half. A tenth of tied values means many points with zero-distance neighbours,
+# which KSG's continuity assumption does not cover.
+TIES_WARN = 0.10
+# Below this many examples binned entropy is strongly biased down (Paninski 2003).
+SMALL_SAMPLE = 200
+_SETTERS = 2  # neurons named as setting each end of a bin range
+
+
+def _occupied_bins(codes: np.ndarray) -> np.ndarray:
+    """Number of distinct bins each neuron (column) occupies."""
+    ordered = np.sort(codes, axis=0)
+    return 1 + np.count_nonzero(np.diff(ordered, axis=0), axis=0)
+
+
+def _tie_fraction(values: np.ndarray) -> np.ndarray:
+    """Per neuron, the share of values equal to another value of the same neuron."""
+    ordered = np.sort(values, axis=0)
+    same = np.diff(ordered, axis=0) == 0
+    tied = np.zeros(values.shape, dtype=bool)
+    tied[1:] |= same
+    tied[:-1] |= same
+    return tied.mean(axis=0)
+
+
+def _setters(values: np.ndarray, cols: np.ndarray, names: Sequence[str],
+             starts: np.ndarray) -> list[dict[str, Any]]:
+    """The neurons whose minimum and maximum define the range of the columns ``cols``."""
+    lows, highs = values[:, cols].min(axis=0), values[:, cols].max(axis=0)
+    out = []
+    for end, order in (("min", np.argsort(lows)[:_SETTERS]), ("max", np.argsort(-highs)[:_SETTERS])):
+        for i in order:
+            col = int(cols[i])
+            layer = int(np.searchsorted(starts, col, side="right") - 1)
+            out.append({"end": end, "layer": names[layer], "neuron": col - int(starts[layer]),
+                        "value": float(lows[i] if end == "min" else highs[i])})
+    return out
+
+
+def diagnose(
+    values: np.ndarray,
+    codes: np.ndarray,
+    *,
+    layer_names: Sequence[str],
+    layer_sizes: Sequence[int],
+    bins: int,
+    binning: str,
+    k: int,
+    mi_estimator: str,
+) -> dict[str, Any]:
+    """Per-layer diagnostics and plain-words warnings for one capture.
+
+    Parameters
+    ----------
+    values : array (S, N)
+        The captured activations.
+    codes : array (S, N)
+        Their bin indices under the binning actually used.
+
+    Returns
+    -------
+    dict
+        ``per_layer`` (collapsed fraction, constant neurons, median neuron range over the
+        bin range, tie fraction), ``range`` (bin range and the neurons that set it, for
+        global binning), ``sample`` (S, S per bin) and ``warnings`` (one sentence each).
+    """
+    s = values.shape[0]
+    starts = np.concatenate([[0], np.cumsum(layer_sizes)[:-1]]).astype(np.int64)
+    occupied = _occupied_bins(codes)
+    spans = values.max(axis=0) - values.min(axis=0)
+    ties = _tie_fraction(values)
+    per_layer, warnings = [], []
+    ranges: list[dict[str, Any]] = []
+    if binning == "global":
+        ranges.append(_range_entry(values, np.arange(values.shape[1]), layer_names, starts, "all"))
+    for name, start, size in zip(layer_names, starts, layer_sizes, strict=True):
+        cols = np.arange(start, start + size)
+        if binning == "layer":
+            ranges.append(_range_entry(values, cols, layer_names, starts, name))
+        width = _bin_range(ranges, name)
+        ratio = float(np.median(spans[cols]) / width) if width else None
+        per_layer.append({
+            "name": name,
+            "collapsed_fraction": float(np.mean(occupied[cols] <= COLLAPSED_BINS)),
+            "one_bin_fraction": float(np.mean(occupied[cols] == 1)),
+            "constant_neurons": int(np.count_nonzero(spans[cols] == 0)),
+            "median_range_ratio": ratio,
+            "tie_fraction": float(ties[cols].mean()),
+        })
+    warnings += _collapse_warnings(per_layer, ranges, bins, binning)
+    if mi_estimator == "ksg":
+        tied = [p["name"] for p in per_layer if p["tie_fraction"] >= TIES_WARN]
+        if tied:
+            share = max(p["tie_fraction"] for p in per_layer)
+            warnings.append(
+                f"KSG in {_names(tied)}: up to {share:.0%} of activation values are exact ties "
+                "(e.g. ReLU zeros), which KSG reads as zero distances; score pre-activations "
+                "or use --mi-estimator binned.")
+    constant = sum(p["constant_neurons"] for p in per_layer)
+    if constant:
+        warnings.append(f"{constant} neuron(s) are constant over the inputs (entropy 0, MI 0 "
+                        "with every other neuron); they lower the means.")
+    if s < SMALL_SAMPLE:
+        warnings.append(f"Only S = {s} examples: binned entropy is strongly biased down below "
+                        f"{SMALL_SAMPLE} (Paninski 2003); compare only runs with the same S.")
+    if s < bins:
+        warnings.append(f"S = {s} is below the {bins} bins: entropy cannot exceed ln S = "
+                        f"{math.log(s):.2f} nats; use fewer bins or more inputs.")
+    if mi_estimator == "ksg" and s < 10 * (k + 1):
+        warnings.append(f"S = {s} is small for KSG with k = {k}: its bias grows as S falls "
+                        "toward k + 1; use more inputs.")
+    return {"per_layer": per_layer, "range": ranges,
+            "sample": {"n_samples": s, "samples_per_bin": s / bins}, "warnings": warnings}
+
+
+def _range_entry(values: np.ndarray, cols: np.ndarray, names: Sequence[str], starts: np.ndarray,
+                 scope: str) -> dict[str, Any]:
+    sub = values[:, cols]
+    return {"scope": scope, "lo": float(sub.min()), "hi": float(sub.max()),
+            "set_by": _setters(values, cols, names, starts)}
+
+
+def _bin_range(ranges: list[dict[str, Any]], layer: str) -> float | None:
+    """Width of the bin range a layer's neurons share (None: one range per neuron)."""
+    for r in ranges:
+        if r["scope"] in ("all", layer):
+            return float(r["hi"] - r["lo"])
+    return None
+
+
+def _names(layers: Sequence[str]) -> str:
+    return ", ".join(layers) if len(layers) <= 3 else f"{layers[0]} ... {layers[-1]} ({len(layers)} layers)"
+
+
+def _collapse_warnings(per_layer: list[dict[str, Any]], ranges: list[dict[str, Any]], bins: int,
+                       binning: str) -> list[str]:
+    collapsed = [p for p in per_layer if p["collapsed_fraction"] >= COLLAPSE_WARN]
+    if not collapsed:
+        return []
+    share = max(p["collapsed_fraction"] for p in collapsed)
+    text = (f"Entropy in {_names([p['name'] for p in collapsed])} carries little signal: up to "
+            f"{share:.0%} of neurons fall in at most {COLLAPSED_BINS} of the {bins} bins")
+    narrow = [p for p in collapsed
+              if p["median_range_ratio"] is not None and p["median_range_ratio"] < COLLAPSED_BINS / bins]
+    if narrow and ranges:
+        setters = [s for s in ranges[0]["set_by"] if s["end"] == "max"][:1] + \
+                  [s for s in ranges[0]["set_by"] if s["end"] == "min"][:1]
+        who = " and ".join(f"neuron {s['neuron']} of {s['layer']} ({s['value']:.3g})" for s in setters)
+        ratio = min(p["median_range_ratio"] for p in narrow)
+        text += (f", because {who} set the {binning} range and the typical neuron spans "
+                 f"{ratio:.2%} of it; see --binning neuron (or --pooling mean).")
+    else:
+        text += "; the neurons barely vary over these inputs (try more varied inputs, or "\
+                "--binning neuron)."
+    return [text]

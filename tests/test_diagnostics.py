@@ -1,0 +1,83 @@
+"""Validity diagnostics on synthetic activations built to trigger each check, and on one
+that triggers none."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from infomem.capture import Activations
+from infomem.diagnostics import diagnose
+from infomem.estimators import bin_codes
+from infomem.scores import score_activations
+from infomem.settings import Settings
+
+
+def _diagnose(values, sizes, *, bins=100, binning="global", mi_estimator="ksg"):
+    codes, _ = bin_codes(values, bins=bins, binning=binning, layer_sizes=sizes)
+    names = [f"layer.{i}" for i in range(len(sizes))]
+    return diagnose(values, codes, layer_names=names, layer_sizes=sizes, bins=bins,
+                    binning=binning, k=3, mi_estimator=mi_estimator)
+
+
+def _gaussian(s=1000, n=20, seed=0):
+    return np.random.default_rng(seed).normal(size=(s, n)).astype(np.float32)
+
+
+def test_healthy_activations_trigger_nothing():
+    out = _diagnose(_gaussian(), [10, 10])
+    assert out["warnings"] == []
+    for layer in out["per_layer"]:
+        assert layer["collapsed_fraction"] == 0 and layer["constant_neurons"] == 0
+        assert layer["tie_fraction"] < 0.01
+        assert 0.3 < layer["median_range_ratio"] <= 1
+
+
+def test_an_outlier_neuron_that_sets_the_range_is_named():
+    values = _gaussian()
+    values[:, 13] *= 5000  # one massive dimension, as in MiniLM's [CLS]
+    out = _diagnose(values, [10, 10])
+    assert out["per_layer"][0]["collapsed_fraction"] == 1.0
+    (warning,) = out["warnings"]
+    assert "carries little signal" in warning and "neuron 3 of layer.1" in warning
+    assert "--binning neuron" in warning
+    assert {s["neuron"] for s in out["range"][0]["set_by"] if s["layer"] == "layer.1"} >= {3}
+    # one range per neuron removes it
+    assert _diagnose(values, [10, 10], binning="neuron")["warnings"] == []
+
+
+def test_a_constant_neuron_is_counted():
+    values = _gaussian()
+    values[:, 4] = 0.25
+    out = _diagnose(values, [10, 10])
+    assert out["per_layer"][0]["constant_neurons"] == 1
+    assert any("1 neuron(s) are constant" in w for w in out["warnings"])
+
+
+def test_relu_zeros_are_ties_for_ksg_only():
+    values = np.maximum(_gaussian(), 0)
+    out = _diagnose(values, [10, 10])
+    assert out["per_layer"][0]["tie_fraction"] == pytest.approx(0.5, abs=0.05)
+    assert any("exact ties" in w for w in out["warnings"])
+    assert not any("exact ties" in w for w in _diagnose(values, [10, 10], mi_estimator="binned")["warnings"])
+
+
+def test_s_below_the_bins():
+    out = _diagnose(_gaussian(s=60), [10, 10])
+    assert any("below the 100 bins" in w for w in out["warnings"])
+    assert any("Only S = 60" in w for w in out["warnings"])
+    assert out["sample"]["samples_per_bin"] == pytest.approx(0.6)
+
+
+def test_every_result_carries_diagnostics_through_json():
+    from infomem.result import Result
+
+    values = _gaussian()
+    values[:, 13] *= 5000
+    acts = Activations(values, ("a", "b"), (10, 10))
+    result = score_activations(acts, Settings(mi_estimator="none"))
+    assert result.warnings and result.diagnostics["per_layer"][0]["name"] == "a"
+    again = Result.from_dict(__import__("json").loads(result.to_json()))
+    assert again.diagnostics == result.diagnostics and again.warnings == result.warnings
+    assert result.summary()["warnings"] == result.warnings
+    assert all(layer.notch_low >= 0 for layer in result.per_layer)
