@@ -27,13 +27,14 @@ def add_options(p: argparse.ArgumentParser, group: str, *, skip: Sequence[str] =
     for opt in in_group(group):
         if opt.cli_flag is None or opt.name in skip:
             continue
-        kw: dict[str, Any] = {"dest": opt.name, "help": opt.help_with_default(), **opt.extra}
+        kw: dict[str, Any] = {"dest": opt.name, "help": opt.help_with_default().replace("%", "%%"),
+                              **opt.extra}
         if opt.kind == "bool":
             kw["action"] = "store_true"
         else:
             kw["default"] = opt.default
-            if opt.kind == "int":
-                kw["type"] = int
+            if opt.kind in ("int", "fraction"):
+                kw["type"] = int if opt.kind == "int" else float
             elif opt.kind == "choice":
                 kw["choices"] = [c for c in opt.choices if c is not None]
         if opt.metavar:

@@ -92,7 +92,8 @@ def diagnose(
     occupied = _occupied_bins(codes)
     spans = values.max(axis=0) - values.min(axis=0)
     ties = _tie_fraction(values)
-    per_layer, warnings = [], []
+    per_layer: list[dict[str, Any]] = []
+    warnings: list[str] = []
     ranges: list[dict[str, Any]] = []
     if binning == "global":
         ranges.append(_range_entry(values, np.arange(values.shape[1]), layer_names, starts, "all"))

@@ -38,7 +38,7 @@ class Option:
     default: Any
     help: str  # one line; the CLI appends the default
     group: str  # a key of GROUPS
-    kind: str = "str"  # "int" | "bool" | "str" | "choice" | "names" | "mapping" | "any"
+    kind: str = "str"  # "int" | "fraction" | "bool" | "str" | "choice" | "names" | "mapping" | "any"
     minimum: int | None = None  # for "int"
     choices: tuple[Any, ...] = ()  # for "choice"
     hint: str = ""  # appended to the error message: what to do
@@ -77,6 +77,12 @@ class Option:
                 shown = ", ".join(repr(c) for c in self.choices)
                 raise InvalidInputError(
                     f"`{self.name}` must be one of {shown}; received {value!r}.{self._hint}")
+        elif self.kind == "fraction":
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+                raise InvalidInputError(
+                    f"`{self.name}` must be a number between 0 and 1 (exclusive); received "
+                    f"{value!r}.{self._hint}")
+            return float(value)
         elif self.kind == "names":
             names = (value,) if isinstance(value, str) else tuple(str(x) for x in value)
             if not names:
@@ -145,6 +151,13 @@ def _options() -> tuple[Option, ...]:
         Option("batch_size", 16, "examples per forward pass (speed only)", s, "int", minimum=1),
         Option("n_bootstrap", 0, "bootstrap resamples of the examples for entropy intervals",
                s, "int", minimum=0, scores=True),
+        Option("intervals", 0, "replicates for 95% intervals of the scores (subsamples without "
+               "replacement; paired across models in compare; 0 = none, 20 is a good start)",
+               s, "int", minimum=0, space=False),
+        Option("interval_fraction", 0.8, "share of the examples in each interval replicate",
+               s, "fraction"),
+        Option("interval_pairs", 2000, "random neuron pairs in each MI replicate", s, "int",
+               minimum=1),
         # model loading
         Option("revision", None, "model revision on the Hub (branch, tag or commit)", load,
                metric_load=True),

@@ -9,8 +9,9 @@ from infomem.diagnostics import COLLAPSE_WARN, COLLAPSED_BINS
 
 if TYPE_CHECKING:
     from infomem.result import Result
+    from infomem.selection import Comparison
 
-__all__ = ["print_result", "result_table", "fmt", "mi_label"]
+__all__ = ["print_result", "result_table", "comparison_table", "fmt", "mi_label"]
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
@@ -75,6 +76,10 @@ def print_result(result: Result, *, saved: Sequence[str] = ()) -> None:
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
     mi = "not computed" if result.mean_mi is None else f"[bold]{fmt(result.mean_mi)}[/] nats"
     console.print(f"mean entropy [bold]{fmt(result.mean_entropy)}[/] nats · mean MI {mi} · {timing}")
+    for key, (lo, hi) in ((result.intervals or {}).get("intervals") or {}).items():
+        iv = result.intervals or {}
+        console.print(f"  95% interval of {key.replace('_', ' ')}: {lo:.4f} – {hi:.4f} "
+                      f"({iv['replicates']} subsamples of {iv['size']} without replacement)")
     if result.bootstrap:
         for key, (lo, hi) in result.bootstrap.items():
             console.print(f"  95% bootstrap interval of {key}: {lo:.3f} – {hi:.3f}")
@@ -90,3 +95,63 @@ def print_result(result: Result, *, saved: Sequence[str] = ()) -> None:
     )
     for path in saved:
         console.print(f"saved {path}", style="dim")
+
+
+def _fmt_tau(value: float | None) -> str:
+    return "-" if value is None else f"{value:+.2f}"
+
+
+def comparison_table(comp: Comparison) -> Any:
+    """The ranking as a rich Table: Kendall tau (with intervals) and each step's significance."""
+    from rich.table import Table
+
+    table = Table(title=f"Models ranked by {comp.by.replace('_', ' ')}", caption=_caption(comp))
+    columns = ["#", "label", "model", "mean H", "median H", "mean MI", "rank H", "rank MI"]
+    if comp.extrinsic_name:
+        columns.append(comp.extrinsic_name)
+    if comp.steps is not None:
+        columns.append(f"{comp.by.replace('_', ' ')} minus next (95%)")
+    steps = {(s["a"], s["score"]): s for s in comp.steps or ()}
+    for i, name in enumerate(columns):
+        table.add_column(name, justify="left" if i in (1, 2) else "right")
+    for i, row in enumerate(comp.rows, start=1):
+        cells = [str(i), row.label, row.model_id, fmt(row.mean_entropy),
+                 fmt(row.median_entropy), fmt(row.mean_mi), str(row.rank_entropy),
+                 "-" if row.rank_mi is None else str(row.rank_mi)]
+        if comp.extrinsic_name:
+            cells.append(fmt(row.extrinsic))
+        if comp.steps is not None:
+            step = steps.get((row.label, comp.by))
+            cells.append("" if step is None else _step_text(step))
+        table.add_row(*cells)
+    return table
+
+
+def _step_text(step: dict[str, Any]) -> str:
+    text = f"{step['difference']:+.3f} [{step['low']:+.3f}, {step['high']:+.3f}]"
+    return f"[bold]{text} *[/]" if step["significant"] else f"{text} n.s."
+
+
+def _caption(comp: Comparison) -> str:
+    s = comp.settings
+    parts = [f"S={comp.n_samples} · {s.get('bins')} bins · MI {s.get('mi_estimator')} · nats",
+             "rank 1 = highest entropy / lowest MI"]
+    if comp.steps is not None:
+        parts.append("* = the paired 95% interval of the difference excludes 0 (significant); "
+                     "n.s. = not significantly different")
+    else:
+        parts.append("no paired intervals: score every model on the same inputs with "
+                     "--intervals 20 to see which steps are significant")
+    if comp.kendall_tau is not None:
+        taus = ", ".join(f"{k}: {_fmt_tau(v)}{_tau_iv(comp, k)}" for k, v in comp.kendall_tau.items())
+        parts.append(f"Kendall tau vs {comp.extrinsic_name}: {taus}")
+    if comp.agreement is not None and comp.expected_sign is not None:
+        signs = ", ".join(f"{k} {'+' if v > 0 else '-'}" for k, v in comp.expected_sign.items())
+        agree = ", ".join(f"{k}: {_fmt_tau(v)}" for k, v in comp.agreement.items())
+        parts.append(f"expected signs ({comp.expect}): {signs}; agreement: {agree}")
+    return "\n".join(parts)
+
+
+def _tau_iv(comp: Comparison, key: str) -> str:
+    iv = (comp.tau_intervals or {}).get(key)
+    return "" if iv is None else f" [{iv[0]:+.2f}, {iv[1]:+.2f}]"

@@ -63,6 +63,7 @@ class Result:
     mi_neurons: np.ndarray | None = field(default=None, repr=False, compare=False)
     bootstrap: dict[str, Any] | None = None  # {"mean_entropy": [lo, hi], ...} at 95%
     diagnostics: dict[str, Any] | None = None  # per-layer validity checks and warnings
+    intervals: dict[str, Any] | None = None  # replicate scores and 95% intervals
 
     @property
     def warnings(self) -> list[str]:
@@ -100,6 +101,8 @@ class Result:
         if self.diagnostics is not None:
             out["warnings"] = self.warnings
             out["diagnostics"] = self.diagnostics
+        if self.intervals is not None:
+            out["intervals"] = self.intervals
         return out
 
     def plot(self, path: str | Path | None = None) -> Any:
@@ -164,6 +167,7 @@ class Result:
                 mi_neurons=_array_or_none(data.get("mi_neurons"), dtype=np.int64),
                 bootstrap=data.get("bootstrap"),
                 diagnostics=data.get("diagnostics"),
+                intervals=data.get("intervals"),
             )
         except (KeyError, TypeError, ValueError) as e:
             raise ResultFormatError(f"{source} is a damaged infomem result: {e}") from e

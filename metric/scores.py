@@ -4,6 +4,7 @@ summaries, and the provenance that makes a Result reproducible and comparable.""
 from __future__ import annotations
 
 import time
+import warnings
 from collections.abc import Sequence
 from datetime import UTC, datetime
 from importlib import metadata
@@ -186,10 +187,16 @@ def score_activations(
         layer_mi = None if mi is None else _mean_pairs(mi[np.ix_(inside, inside)], settings.mi_diagonal)
         per_layer.append(_layer_summary(name, h[sl], layer_mi))
 
+    full = {"mean_entropy": float(h.mean()), "median_entropy": float(np.median(h)),
+            "mean_mi": None if mi is None else _mean_pairs(mi, settings.mi_diagonal)}
+    t0 = time.perf_counter()
+    intervals = _intervals(acts, cols, settings, full) if settings.intervals else None
+    if settings.intervals:
+        timings["intervals"] = time.perf_counter() - t0
     return Result(
         mean_entropy=float(h.mean()),
         median_entropy=float(np.median(h)),
-        mean_mi=None if mi is None else _mean_pairs(mi, settings.mi_diagonal),
+        mean_mi=full["mean_mi"],
         n_samples=acts.n_samples,
         n_neurons=int(values.shape[1]),
         per_layer=tuple(per_layer),
@@ -204,7 +211,20 @@ def score_activations(
         mi_neurons=cols if return_mi_matrix else None,
         bootstrap=_bootstrap(codes, n_bins, cols, settings) if settings.n_bootstrap else None,
         diagnostics=checks,
+        intervals=intervals,
     )
+
+
+def _intervals(acts: Activations, cols: np.ndarray, settings: Settings,
+               full: dict[str, float | None]) -> dict[str, Any] | None:
+    """Replicate scores and 95% intervals (infomem.intervals); None when S is too small."""
+    from infomem.intervals import score_replicates
+
+    if acts.n_samples < max(10, 2 * (settings.k + 1)):
+        warnings.warn(f"No intervals: S = {acts.n_samples} is too small to subsample.",
+                      stacklevel=3)
+        return None
+    return score_replicates(acts.values, acts.layer_sizes, cols, settings, full=full)
 
 
 def _is_plain_module(model: Any) -> bool:

@@ -80,6 +80,9 @@ class Comparison:
     expect: str | None = None  # "shortcut" | "example" | None
     expected_sign: dict[str, int] | None = None  # sign of tau the paper predicts
     agreement: dict[str, float | None] | None = None  # tau x expected sign (Table 2)
+    # Per adjacent pair of rows: the paired 95% interval of each score's difference.
+    steps: tuple[dict[str, Any], ...] | None = None
+    tau_intervals: dict[str, list[float] | None] | None = None  # 95%, over the replicates
     results: tuple[Any, ...] = field(default=(), repr=False, compare=False)
 
     @property
@@ -95,44 +98,17 @@ class Comparison:
             "expect": self.expect,
             "expected_sign": self.expected_sign,
             "agreement": self.agreement,
+            "steps": None if self.steps is None else list(self.steps),
+            "tau_intervals": self.tau_intervals,
             "rows": [row.to_dict() for row in self.rows],
             "settings": self.settings,
         }
 
     def table(self) -> Any:
-        """A rich Table of the ranking, with Kendall tau in the caption."""
-        from rich.table import Table
+        """A rich Table of the ranking, with Kendall tau and the significance of each step."""
+        from infomem.report import comparison_table
 
-        from infomem.report import fmt
-
-        table = Table(title=f"Models ranked by {self.by.replace('_', ' ')}",
-                      caption=self._caption())
-        columns = ["#", "label", "model", "mean H", "median H", "mean MI", "rank H", "rank MI"]
-        if self.extrinsic_name:
-            columns.append(self.extrinsic_name)
-        for i, name in enumerate(columns):
-            table.add_column(name, justify="left" if i in (1, 2) else "right")
-        for i, row in enumerate(self.rows, start=1):
-            cells = [str(i), row.label, row.model_id, fmt(row.mean_entropy),
-                     fmt(row.median_entropy), fmt(row.mean_mi), str(row.rank_entropy),
-                     "-" if row.rank_mi is None else str(row.rank_mi)]
-            if self.extrinsic_name:
-                cells.append(fmt(row.extrinsic))
-            table.add_row(*cells)
-        return table
-
-    def _caption(self) -> str:
-        s = self.settings
-        parts = [f"S={self.n_samples} · {s.get('bins')} bins · MI {s.get('mi_estimator')} · nats"]
-        parts.append("rank 1 = highest entropy / lowest MI")
-        if self.kendall_tau is not None:
-            taus = ", ".join(f"{k}: {_fmt_tau(v)}" for k, v in self.kendall_tau.items())
-            parts.append(f"Kendall tau vs {self.extrinsic_name}: {taus}")
-        if self.agreement is not None and self.expected_sign is not None:
-            signs = ", ".join(f"{k} {'+' if v > 0 else '-'}" for k, v in self.expected_sign.items())
-            agree = ", ".join(f"{k}: {_fmt_tau(v)}" for k, v in self.agreement.items())
-            parts.append(f"expected signs ({self.expect}): {signs}; agreement: {agree}")
-        return "\n".join(parts)
+        return comparison_table(self)
 
     def plot(self, path: str | Path | None = None) -> Any:
         """Per-layer entropy boxes side by side and per-layer MI (see plots.plot_comparison)."""
@@ -143,10 +119,6 @@ class Comparison:
                 "This comparison holds no results to plot; build it with `compare(results)`."
             )
         return plot_comparison(list(self.results), self.labels, path)
-
-
-def _fmt_tau(value: float | None) -> str:
-    return "-" if value is None else f"{value:+.2f}"
 
 
 # --- comparability -------------------------------------------------------------------
@@ -364,6 +336,9 @@ def compare(
             flip = 1 if higher_is_better else -1
             signs = {k: v * flip for k, v in EXPECTED_SIGNS[expect].items()}
             agreement = {k: None if taus[k] is None else taus[k] * signs[k] for k in SCORES}  # type: ignore[operator]
+    ordered = [results[i] for i in order]
+    steps, tau_iv = _significance(ordered, [labels[i] for i in order],
+                                  None if values is None else [values[i] for i in order])
     return Comparison(
         rows=tuple(rows[i] for i in order),
         by=by,
@@ -374,8 +349,38 @@ def compare(
         expect=expect if values is not None else None,
         expected_sign=signs,
         agreement=agreement,
-        results=tuple(results[i] for i in order),
+        steps=steps,
+        tau_intervals=tau_iv,
+        results=tuple(ordered),
     )
+
+
+def _significance(
+    results: Sequence[Result], labels: Sequence[str], extrinsic: Sequence[float] | None
+) -> tuple[tuple[dict[str, Any], ...] | None, dict[str, list[float] | None] | None]:
+    """Paired intervals per adjacent pair, and tau intervals: only when every result has
+    replicates on the same example subsets (infomem.intervals)."""
+    from infomem.intervals import paired_difference, pairing_key, tau_interval
+
+    keys = {pairing_key(r.intervals) for r in results}
+    if len(keys) != 1 or None in keys:
+        return None, None
+    steps = []
+    for i in range(len(results) - 1):
+        a, b = results[i], results[i + 1]
+        for key in SCORES:
+            fa, fb = getattr(a, key), getattr(b, key)
+            if fa is None or fb is None:
+                continue
+            step = paired_difference(a.intervals, b.intervals, key, fa - fb, a.n_samples)  # type: ignore[arg-type]
+            if step is not None:
+                steps.append({"a": labels[i], "b": labels[i + 1], **step})
+    taus = None
+    if extrinsic is not None:
+        taus = {key: tau_interval([r.intervals["values"][key] for r in results], extrinsic)  # type: ignore[index]
+                if all(key in r.intervals["values"] for r in results) else None  # type: ignore[index]
+                for key in SCORES}
+    return tuple(steps), taus
 
 
 def _sort_key(row: Row, by: str) -> tuple[float, str]:

@@ -42,6 +42,9 @@ class Settings:
     max_length: int = default("max_length")  # tokens per text
     batch_size: int = default("batch_size")  # speed only
     n_bootstrap: int = default("n_bootstrap")  # bootstrap resamples of examples
+    intervals: int = default("intervals")  # replicates for 95% intervals (0 = none)
+    interval_fraction: float = default("interval_fraction")  # examples per replicate
+    interval_pairs: int = default("interval_pairs")  # MI pairs per replicate
 
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):

@@ -34,7 +34,8 @@ def test_every_option_has_a_flag_in_score_help_with_its_help_and_default():
 
 
 def _bad_value(opt):
-    return {"int": -5, "bool": "yes", "choice": "no-such-choice", "str": 12}.get(opt.kind)
+    return {"int": -5, "fraction": 1.5, "bool": "yes", "choice": "no-such-choice",
+            "str": 12}.get(opt.kind)
 
 
 @pytest.mark.parametrize("name", [n for n, o in OPTIONS.items() if _bad_value(o) is not None])
