@@ -11,7 +11,8 @@ from infomem.errors import InvalidInputError
 
 BINNINGS = ("global", "layer", "neuron")
 CORRECTIONS = (None, "miller-madow")
-BACKENDS = ("auto", "numba", "torch")
+BACKENDS = ("auto", "numba", "cuda", "torch")  # KSG's; "cuda" is the numba.cuda kernel
+BINNED_BACKENDS = ("auto", "numba", "torch")
 
 
 def is_torch_tensor(x: Any) -> bool:
@@ -43,14 +44,27 @@ def check_choice(value: Any, name: str, choices: Sequence[Any]) -> Any:
     return value
 
 
-def resolve_backend(backend: str, device: Any) -> str:
-    """The kernel family for ``backend``: "auto" means torch on a CUDA device, else numba."""
-    check_choice(backend, "backend", BACKENDS)
+def _numba_gpu() -> bool:
+    """True when numba.cuda (numba-cuda, the ``[gpu]`` extra) drives a real GPU."""
+    try:
+        from ._ksg_cuda import gpu_available
+    except ImportError:  # numba-cuda without its CUDA bindings
+        return False
+    return gpu_available()
+
+
+def resolve_backend(backend: str, device: Any, choices: Sequence[str] = BACKENDS) -> str:
+    """The kernel family for ``backend`` among ``choices``.
+
+    "auto" means numba on the CPU; on a CUDA ``device``, "cuda" (the numba.cuda kernel)
+    where it is a choice and numba drives a real GPU, else torch.
+    """
+    check_choice(backend, "backend", choices)
     if backend != "auto":
         return backend
-    if device is not None and str(device).startswith("cuda"):
-        return "torch"
-    return "numba"
+    if device is None or not str(device).startswith("cuda"):
+        return "numba"
+    return "cuda" if "cuda" in choices and _numba_gpu() else "torch"
 
 
 def check_device(device: Any, what: str = "MI device", valid: str = "'cpu', 'cuda' or 'cuda:N'") -> Any:

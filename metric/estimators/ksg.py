@@ -1,8 +1,9 @@
 """KSG mutual information between neurons (Kraskov et al. 2004, algorithm 1).
 
-Three layers, as in scikit-learn's ``_mutual_info``: compiled kernels (numba in
-`_ksg_numba`, torch in `_ksg_torch`), a validating dispatcher, and thin public
-functions. `ksg_mi_reference` is the per-pair oracle every fast path must equal.
+Three layers, as in scikit-learn's ``_mutual_info``: compiled kernels (numba on the
+CPU in `_ksg_numba`, numba.cuda on a GPU in `_ksg_cuda`, brute-force torch in
+`_ksg_torch`), a validating dispatcher, and thin public functions. `ksg_mi_reference`
+is the per-pair oracle every fast path must equal.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from ._validation import check_acts, check_int, check_pairs, resolve_backend
 __all__ = ["ksg_mi_reference", "ksg_mi_pairs", "ksg_mi"]
 
 _PREP_CHUNK = 512  # neurons sorted at once while preparing
+# Pairs per block of `ksg_mi` (progress calls, memory of the index arrays): the GPU
+# needs many pairs per launch to fill its multiprocessors, torch's brute force few.
+_BLOCK_PAIRS = {"numba": 16384, "cuda": 1 << 16, "torch": 4096}
 _T = TypeVar("_T")
 
 
@@ -65,6 +69,16 @@ def ksg_mi_reference(x, y, k: int = 3) -> float:
     """
     from scipy.special import digamma
 
+    nx, ny = _reference_counts(x, y, k)
+    s = nx.size
+    return float(
+        digamma(s) + digamma(k) - np.mean(digamma(nx + 1)) - np.mean(digamma(ny + 1))
+    )
+
+
+def _reference_counts(x, y, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n_x, n_y), float arrays of shape (S,): `ksg_mi_reference`'s neighbour counts,
+    by scikit-learn's trees, for tests of the kernels' counts."""
     try:
         from sklearn.neighbors import KDTree, NearestNeighbors
     except ImportError as e:
@@ -91,9 +105,7 @@ def ksg_mi_reference(x, y, k: int = 3) -> float:
     ny = np.array(
         KDTree(ycol, metric="chebyshev").query_radius(ycol, radius, count_only=True)
     ) - 1.0
-    return float(
-        digamma(s) + digamma(k) - np.mean(digamma(nx + 1)) - np.mean(digamma(ny + 1))
-    )
+    return nx, ny
 
 
 def _n_threads() -> int:
@@ -118,6 +130,15 @@ def _on_threads(run: Callable[[int, int], _T], n_items: int, piece: int) -> list
         pool.shutdown(wait=True, cancel_futures=True)
 
 
+def _neuron_rows(arr: np.ndarray, neurons: np.ndarray) -> np.ndarray:
+    """(n, S) float64, one neuron per row: the kernels' distances are the reference's."""
+    x = np.empty((neurons.size, arr.shape[0]), dtype=np.float64)
+    for start in range(0, neurons.size, _PREP_CHUNK):
+        sl = slice(start, start + _PREP_CHUNK)
+        x[sl] = arr[:, neurons[sl]].T
+    return x
+
+
 class _Prepared:
     """Per-neuron sort order, ranks, columns and search levels for the numba kernel."""
 
@@ -125,11 +146,7 @@ class _Prepared:
         from ._ksg_numba import COLUMN_SIZE, levels_size, prepare
 
         s, n = arr.shape[0], neurons.size
-        # one neuron per row, float64: the kernel's distances are the reference's
-        self.x = np.empty((n, s), dtype=np.float64)
-        for start in range(0, n, _PREP_CHUNK):
-            sl = slice(start, start + _PREP_CHUNK)
-            self.x[sl] = arr[:, neurons[sl]].T
+        self.x = _neuron_rows(arr, neurons)
         n_cols = max(1, round(math.sqrt(s) / COLUMN_SIZE))
         self.levels = np.empty((n, 2, levels_size(s)), dtype=np.float64)
         self.order = np.empty((n, s), dtype=np.int32)
@@ -159,6 +176,23 @@ def _numba_pairs(prep: _Prepared, rows: np.ndarray, cols: np.ndarray, k: int) ->
     return np.concatenate(_on_threads(run, rows.size, piece))
 
 
+def _prepared_runner(arr: np.ndarray, neurons: np.ndarray, k: int, backend: str,
+                     device) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """Prepare ``neurons`` (columns of the validated ``arr``) once for the numba or cuda
+    kernel; return ``run(rows, cols)``, the MI of pairs given as indices into them."""
+    if backend == "cuda":
+        try:
+            from ._ksg_cuda import CudaPairs
+        except ImportError as e:  # numba-cuda without its CUDA bindings
+            raise InfomemError(
+                f"backend='cuda' cannot load numba.cuda ({e}). Install the GPU extra, "
+                "`pip install infomem[gpu]`, or use backend='numba'."
+            ) from e
+        return CudaPairs(_neuron_rows(arr, neurons), k, device, _psi_table(arr.shape[0])).pairs
+    prep = _Prepared(arr, neurons)
+    return lambda r, c: _numba_pairs(prep, r, c, k)
+
+
 def ksg_mi_pairs(acts, rows, cols, k: int = 3, *, backend: str = "auto", device=None):
     """KSG mutual information (nats) for the given pairs of neurons.
 
@@ -171,11 +205,15 @@ def ksg_mi_pairs(acts, rows, cols, k: int = 3, *, backend: str = "auto", device=
         self-MI. The building block for blocking, pair sharding and the GPU path.
     k : int, default 3
         Number of nearest neighbours.
-    backend : {"auto", "numba", "torch"}, default "auto"
-        "numba": compiled CPU kernel, parallel over pairs. "torch": batched tensor
-        kernel on ``device`` (CPU or CUDA). "auto": torch on a CUDA ``device``, else numba.
+    backend : {"auto", "numba", "cuda", "torch"}, default "auto"
+        "numba": compiled CPU kernel, parallel over pairs. "cuda": numba.cuda kernel on
+        a GPU (`pip install infomem[gpu]`; runs in numba's CPU simulator under
+        ``NUMBA_ENABLE_CUDASIM=1``). "torch": brute-force tensor kernel on ``device``
+        (CPU or CUDA; O(S^2) per pair). "auto": on a CUDA ``device``, "cuda" where numba
+        drives a real GPU, else "torch"; otherwise "numba".
     device : str or torch.device, optional
-        Device of the torch backend (default: the tensor's device, else CPU).
+        Device of the cuda backend ("cuda" or "cuda:N", default GPU 0) or of the torch
+        backend (default: the tensor's device, else CPU).
 
     Returns
     -------
@@ -194,9 +232,9 @@ def ksg_mi_pairs(acts, rows, cols, k: int = 3, *, backend: str = "auto", device=
     if r.size == 0:
         return np.empty(0, dtype=np.float64)
     neurons, inverse = np.unique(np.concatenate([r, c]), return_inverse=True)
-    prep = _Prepared(arr, neurons)
+    run = _prepared_runner(arr, neurons, k, backend, device)
     inverse = inverse.astype(np.int64)
-    return _numba_pairs(prep, inverse[: r.size], inverse[r.size :], k)
+    return run(inverse[: r.size], inverse[r.size :])
 
 
 def _pair_blocks(n: int, block_pairs: int) -> Iterator[tuple[np.ndarray, np.ndarray]]:
@@ -236,16 +274,17 @@ def ksg_mi(
         Activations, S examples x N neurons, finite; S >= k + 1.
     k : int, default 3
         Number of nearest neighbours.
-    backend : {"auto", "numba", "torch"}, default "auto"
+    backend : {"auto", "numba", "cuda", "torch"}, default "auto"
         See `ksg_mi_pairs`.
     device : str or torch.device, optional
-        Device of the torch backend.
+        Device of the cuda or torch backend.
     progress : callable, optional
         Called after each block with the number of pairs finished since the last
         call; the calls add up to N (N + 1) / 2 (pairs i <= j, diagonal included).
     block_pairs : int, optional
-        Pairs per block (default 16384 for numba, 4096 for torch). Memory stays
-        bounded by the N x N result plus per-neuron structures (~45 bytes per value).
+        Pairs per block (default 16384 for numba, 65536 for cuda, 4096 for torch).
+        Memory stays bounded by the N x N result plus per-neuron structures (~45 bytes
+        per value; on the GPU 16 bytes per value and a 256 MiB scratch).
 
     Returns
     -------
@@ -265,8 +304,9 @@ def ksg_mi(
     Phys. Rev. E 69, 066138 (2004).
     """
     backend = resolve_backend(backend, device)
-    default_block = 4096 if backend == "torch" else 16384
-    block = check_int(block_pairs if block_pairs is not None else default_block, "block_pairs", 1)
+    block = check_int(block_pairs if block_pairs is not None else _BLOCK_PAIRS[backend],
+                      "block_pairs", 1)
+    run: Callable[[np.ndarray, np.ndarray], np.ndarray]
     if backend == "torch":
         from ._ksg_torch import TorchPairs
 
@@ -277,10 +317,7 @@ def ksg_mi(
         arr = check_acts(acts, min_examples=1)
         k = _check_k(k, arr.shape[0], arr.shape)
         n = arr.shape[1]
-        prep = _Prepared(arr, np.arange(n))
-
-        def run(r, c):
-            return _numba_pairs(prep, r, c, k)
+        run = _prepared_runner(arr, np.arange(n), k, backend, device)
 
     out = np.empty((n, n), dtype=np.float64)
     for r, c in _pair_blocks(n, block):

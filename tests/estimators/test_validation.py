@@ -73,8 +73,10 @@ def test_bad_bins_and_names():
     assert "'global', 'layer', 'neuron'" in msg and "'per-layer'" in msg
     msg = _raises("correction", entropy, ACTS, correction="mm")
     assert "'miller-madow'" in msg
-    msg = _raises("backend", ksg_mi, ACTS, backend="cuda")
-    assert "'auto', 'numba', 'torch'" in msg
+    msg = _raises("backend", ksg_mi, ACTS, backend="gpu")
+    assert "'auto', 'numba', 'cuda', 'torch'" in msg
+    msg = _raises("backend", binned_mi_from_codes, np.zeros((5, 2), dtype=np.int64), 3, backend="cuda")
+    assert "'auto', 'numba', 'torch'." in msg
 
 
 def test_layer_sizes():
