@@ -10,6 +10,7 @@ from .binned import binned_mi, binned_mi_from_codes
 from .binning import bin_codes, entropy, entropy_from_codes
 from .defaults import DEFAULT_BINS, DEFAULT_K
 from .ksg import ksg_mi, ksg_mi_pairs, ksg_mi_reference
+from .unitmem import TopUnit, UnitMemResult, UnitMemSummary, summarize_unit_mem, unit_mem
 
 __all__ = [
     "DEFAULT_K",
@@ -22,4 +23,9 @@ __all__ = [
     "ksg_mi",
     "binned_mi_from_codes",
     "binned_mi",
+    "unit_mem",
+    "summarize_unit_mem",
+    "UnitMemResult",
+    "UnitMemSummary",
+    "TopUnit",
 ]
