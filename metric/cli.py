@@ -119,12 +119,14 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
     if args.quiet or args.json:
         _silence_library_bars()
-    result = score(
-        args.model, progress=not args.quiet and not args.json,
-        settings=_settings_from(args),
-        **options_from_args(args, "inputs"), **options_from_args(args, "loading"),
-        **options_from_args(args, "run"),
-    )
+    with warnings.catch_warnings(record=True) as caught:  # printed after the scores
+        warnings.simplefilter("always")
+        result = score(
+            args.model, progress=not args.quiet and not args.json,
+            settings=_settings_from(args),
+            **options_from_args(args, "inputs"), **options_from_args(args, "loading"),
+            **options_from_args(args, "run"),
+        )
     if os.environ.get("RANK", "0") != "0":
         return 0  # one process writes and prints
     if args.out:
@@ -139,6 +141,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
         from infomem.report import print_result
 
         print_result(result, saved=[x for x in (args.out, args.plot) if x])
+    for message in dict.fromkeys(str(w.message) for w in caught):
+        if message not in result.warnings or args.json:
+            print(f"warning: {message}", file=sys.stderr)
     return 0
 
 

@@ -4,7 +4,6 @@ or the bundled default text sample; subsampled to `max_samples` with a fixed see
 from __future__ import annotations
 
 import hashlib
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -18,7 +17,7 @@ from infomem.options import default
 
 __all__ = ["Inputs", "load_inputs", "default_texts", "check_texts", "fingerprint", "SMALL_SAMPLE_WARNING"]
 
-SMALL_SAMPLE_WARNING = 200  # fewer examples than this: entropy is strongly biased
+SMALL_SAMPLE_WARNING = 200  # fewer examples than this: entropy is strongly biased (diagnostics)
 _TEXT_COLUMNS = ("text", "sentence", "content", "review", "document", "prompt")
 _IMAGE_COLUMNS = ("image", "img", "pixel_values")
 _TEXT_SUFFIXES = {".txt", ".text"}
@@ -192,12 +191,6 @@ def load_inputs(
         items, n, info = _from_memory(inputs, column, max_samples, seed)
     if not items:
         raise DataError("The inputs are empty: nothing to score.")
-    if len(items) < SMALL_SAMPLE_WARNING:
-        warnings.warn(
-            f"Only {len(items)} examples: binned entropy is strongly biased below "
-            f"{SMALL_SAMPLE_WARNING} (Paninski 2003); compare only runs with the same count.",
-            stacklevel=2,
-        )
     info.update(n_available=n, n_used=len(items), fingerprint=fingerprint(items))
     return Inputs(list(items), info)
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from infomem.data import SMALL_SAMPLE_WARNING
+
 __all__ = ["diagnose", "COLLAPSED_BINS", "COLLAPSE_WARN", "TIES_WARN", "SMALL_SAMPLE"]
 
 # A neuron whose S values fall in at most 2 bins has entropy <= ln 2 = 0.69 nats: collapsed.
@@ -25,8 +27,7 @@ COLLAPSE_WARN = 0.5
 # tie in about half. A tenth of tied values means many points with zero-distance neighbours,
 # which KSG's continuity assumption does not cover.
 TIES_WARN = 0.10
-# Below this many examples binned entropy is strongly biased down (Paninski 2003).
-SMALL_SAMPLE = 200
+SMALL_SAMPLE = SMALL_SAMPLE_WARNING  # below it binned entropy is strongly biased (Paninski 2003)
 _SETTERS = 2  # neurons named as setting each end of a bin range
 
 
@@ -125,7 +126,7 @@ def diagnose(
         warnings.append(f"{constant} neuron(s) are constant over the inputs (entropy 0, MI 0 "
                         "with every other neuron); they lower the means.")
     if s < SMALL_SAMPLE:
-        warnings.append(f"Only S = {s} examples: binned entropy is strongly biased down below "
+        warnings.append(f"Only {s} examples: binned entropy is strongly biased down below "
                         f"{SMALL_SAMPLE} (Paninski 2003); compare only runs with the same S.")
     if s < bins:
         warnings.append(f"S = {s} is below the {bins} bins: entropy cannot exceed ln S = "

@@ -174,6 +174,8 @@ def score_activations(
     checks = diagnose(values, codes, layer_names=acts.layer_names, layer_sizes=acts.layer_sizes,
                       bins=settings.bins, binning=settings.binning, k=settings.k,
                       mi_estimator=settings.mi_estimator)
+    for text in checks["warnings"]:
+        warnings.warn(text, UserWarning, stacklevel=2)
 
     t0 = time.perf_counter()
     cols = mi_neuron_indices(acts.layer_sizes, settings)

@@ -144,6 +144,9 @@ def compare_results(
                        figure=figure)
 
 
+COMPARE_INTERVALS = 20  # replicates per model scored here: significance of every step
+
+
 def compare_models(
     scorer: Scorer,
     model_ids_text: str,
@@ -177,7 +180,8 @@ def compare_models(
     scored = []
     for i, model_id in enumerate(ids):
         progress(0.85 * i / len(ids), f"scoring {model_id} ({i + 1}/{len(ids)})")
-        scored.append(scorer.score(model_id, inputs, choice, return_mi_matrix=False))
+        scored.append(scorer.score(model_id, inputs, choice, return_mi_matrix=False,
+                                   intervals=COMPARE_INTERVALS))
     return compare_results([*scored, *uploaded], labels=labels, by=by,
                            extrinsic_text=extrinsic_text, expect=expect,
                            higher_is_better=higher_is_better, progress=progress)
@@ -211,4 +215,20 @@ def _summary(comparison: Any) -> str:
     else:
         lines.append("Give extrinsic values (e.g. accuracy on a shortcut-free test set) to see "
                      "how well each score's ranking agrees with them (Kendall's tau).")
+    lines.append(_steps_text(comparison))
     return "\n\n".join(lines)
+
+
+def _steps_text(comparison: Any) -> str:
+    """Which ranking steps are significant (paired 95% intervals), in words."""
+    if comparison.steps is None:
+        return ("No paired intervals: uploaded results need replicates on the same inputs "
+                "(`infomem score --intervals 20`) for the significance of each step.")
+    shown = [f"{s['a']} vs {s['b']}: {s['difference']:+.3f} [{s['low']:+.3f}, {s['high']:+.3f}] "
+             + ("**significant**" if s["significant"] else "not significant")
+             for s in comparison.steps if s["score"] == comparison.by]
+    taus = comparison.tau_intervals or {}
+    tau = "; ".join(f"{k.replace('_', ' ')} tau 95% [{v[0]:+.2f}, {v[1]:+.2f}]"
+                    for k, v in taus.items() if v is not None)
+    return (f"Each step of the ranking by {BY[comparison.by]} (paired 95% interval of the "
+            "difference): " + "; ".join(shown) + (f". {tau}." if tau else "."))

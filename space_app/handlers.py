@@ -157,11 +157,12 @@ class Scorer:
         *,
         progress: Progress = _no_progress,
         return_mi_matrix: bool = True,
+        intervals: int = 0,
     ) -> Result:
         """Check everything cheap first, then load (cached) and score."""
         import infomem
 
-        settings = choice.settings(self.config)
+        settings = dataclasses.replace(choice.settings(self.config), intervals=intervals)
         source = inputs.score_kwargs(self.config)
         model_id = guards.resolve_model_id(model_text, self.config)
         progress(0.05, f"loading {model_id or DEFAULT_MODEL_ID}")

@@ -34,9 +34,11 @@ def test_fingerprint_follows_the_items():
     assert a.info["fingerprint"] == b.info["fingerprint"] != c.info["fingerprint"]
 
 
-def test_small_sample_warns():
+def test_small_sample_warns(tiny_bert):
+    from infomem.scores import score
+
     with pytest.warns(UserWarning, match="Only 3 examples"):
-        load_inputs(["a", "b", "c"])
+        score(str(tiny_bert), ["a", "b", "c"] * 1, mi_estimator="none", progress=False)
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")

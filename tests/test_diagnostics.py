@@ -65,7 +65,7 @@ def test_relu_zeros_are_ties_for_ksg_only():
 def test_s_below_the_bins():
     out = _diagnose(_gaussian(s=60), [10, 10])
     assert any("below the 100 bins" in w for w in out["warnings"])
-    assert any("Only S = 60" in w for w in out["warnings"])
+    assert any("Only 60 examples" in w for w in out["warnings"])
     assert out["sample"]["samples_per_bin"] == pytest.approx(0.6)
 
 

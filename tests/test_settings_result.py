@@ -32,7 +32,8 @@ def test_settings_reject_bad_values(kwargs, message):
 
 
 def test_unknown_setting_lists_valid_names():
-    with pytest.raises(InvalidInputError, match="Unknown setting.*nbins.*did you mean bins.*valid ones: .*bins"):
+    with pytest.raises(InvalidInputError,
+                       match="Unknown setting.*nbins.*did you mean bins.*valid ones: .*bins"):
         Settings.from_kwargs(nbins=10)
 
 
