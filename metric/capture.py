@@ -7,6 +7,7 @@ so only an S x N float32 matrix is kept, never the full sequences (METHOD.md,
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -197,6 +198,11 @@ def capture(
     import torch
 
     loaded.check_inputs(items)
+    truncated = loaded.n_truncated(items, max_length=max_length)
+    if truncated:
+        warnings.warn(f"{truncated} of {len(items)} texts are longer than "
+                      f"{loaded.max_tokens(max_length)} tokens and were cut to that length "
+                      "(`max_length` / --max-length, up to the model's limit).", stacklevel=3)
     pooling = pooling or loaded.default_pooling
     model = loaded.forward_module
     names, modules, path = _resolve_layers(model, layers)
@@ -209,7 +215,8 @@ def capture(
             state["mask"] = batch.get("attention_mask")
             model(**batch)
             bar.update(sl.stop - sl.start)
-    return _stack(sink, names, {"pooling": pooling, "blocks": path, "kind": loaded.kind})
+    return _stack(sink, names, {"pooling": pooling, "blocks": path, "kind": loaded.kind,
+                                "n_truncated": truncated})
 
 
 def capture_module(

@@ -115,8 +115,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"`--num-processes` must be >= 1; received {args.num_processes}.")
     if args.num_processes > 1 and "WORLD_SIZE" not in os.environ:
         return _relaunch(args.num_processes)
+    from infomem.outputs import check_output
     from infomem.scores import score
 
+    check_output(args.out, flag="--out")
+    check_output(args.plot, flag="--plot", image=True)
     if args.quiet or args.json:
         _silence_library_bars()
     with warnings.catch_warnings(record=True) as caught:  # printed after the scores
@@ -129,22 +132,29 @@ def _cmd_score(args: argparse.Namespace) -> int:
         )
     if os.environ.get("RANK", "0") != "0":
         return 0  # one process writes and prints
-    if args.out:
-        result.to_json(args.out)
-    if args.plot:
-        result.plot(args.plot)
-    if args.json:
-        from infomem.result import _jsonable
+    from infomem.outputs import write_or_keep
+    from infomem.result import _jsonable
 
-        print(json.dumps(_jsonable(result.summary()), indent=2))
+    def summary_json() -> str:
+        return json.dumps(_jsonable(result.summary()), indent=2)
+
+    saved = []
+    if args.out and write_or_keep(lambda: result.to_json(args.out), what="result JSON",
+                                  path=args.out, fallback_text=result.to_json):
+        saved.append(args.out)
+    if args.plot and write_or_keep(lambda: result.plot(args.plot), what="plot", path=args.plot):
+        saved.append(args.plot)
+    failed = len(saved) < len([x for x in (args.out, args.plot) if x])
+    if args.json:
+        print(summary_json())
     else:
         from infomem.report import print_result
 
-        print_result(result, saved=[x for x in (args.out, args.plot) if x])
+        print_result(result, saved=saved)
     for message in dict.fromkeys(str(w.message) for w in caught):
         if message not in result.warnings or args.json:
             print(f"warning: {message}", file=sys.stderr)
-    return 0
+    return 2 if failed else 0
 
 
 def _silence_library_bars() -> None:

@@ -4,6 +4,7 @@ or the bundled default text sample; subsampled to `max_samples` with a fixed see
 from __future__ import annotations
 
 import hashlib
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -20,7 +21,6 @@ __all__ = ["Inputs", "load_inputs", "default_texts", "check_texts", "fingerprint
 SMALL_SAMPLE_WARNING = 200  # fewer examples than this: entropy is strongly biased (diagnostics)
 _TEXT_COLUMNS = ("text", "sentence", "content", "review", "document", "prompt")
 _IMAGE_COLUMNS = ("image", "img", "pixel_values")
-_TEXT_SUFFIXES = {".txt", ".text"}
 _TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
 
 
@@ -102,7 +102,10 @@ def _load_dataset(
     try:
         if path.is_dir() and ((path / "state.json").exists() or (path / "dataset_dict.json").exists()):
             loaded = datasets.load_from_disk(str(path))
-        elif path.is_file() and path.suffix.lower() in _TABLE_SUFFIXES:
+        elif path.is_file() and path.suffix.lower() not in _TABLE_SUFFIXES:
+            raise DataError(f"{dataset!r} is a file, not a dataset; pass it with `file=` / "
+                            "`--file` (read as text, one example per line).")
+        elif path.is_file():
             builder = _TABLE_SUFFIXES[path.suffix.lower()]
             extra = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
             loaded = datasets.load_dataset(builder, data_files=str(path), **extra)
@@ -141,10 +144,24 @@ def _from_dataset(
     columns = list(ds.column_names or [])
     chosen = _pick_column(columns, column, where)
     if isinstance(ds, datasets.IterableDataset):
-        items = [row[chosen] for _, row in zip(range(max_samples), ds, strict=False)]
+        rows = (row[chosen] for row in ds)
+        items = [v for v in rows if not _empty(v)][:max_samples]  # takes the first usable rows
         return items, chosen, None
-    keep = subsample(len(ds), max_samples, seed)
-    return list(ds.select(keep)[chosen]), chosen, len(ds)
+    feature = (ds.features or {}).get(chosen)
+    if getattr(feature, "dtype", None) not in ("string", "large_string"):  # images: decode few
+        keep = subsample(len(ds), max_samples, seed)
+        return list(ds.select(keep)[chosen]), chosen, len(ds)
+    values = ds[chosen]
+    usable = [i for i, v in enumerate(values) if not _empty(v)]
+    if len(usable) < len(values):
+        warnings.warn(f"Skipped {len(values) - len(usable)} empty or missing cell(s) in column "
+                      f"{chosen!r} of {where}.", stacklevel=4)
+    keep = subsample(len(usable), max_samples, seed)
+    return [values[usable[i]] for i in keep], chosen, len(usable)
+
+
+def _empty(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
 
 
 def load_inputs(
@@ -157,6 +174,7 @@ def load_inputs(
     data_revision: str | None = None,
     file: str | Path | None = None,
     streaming: bool = False,
+    encoding: str = default("encoding"),
     max_samples: int = default("max_samples"),
     seed: int = default("seed"),
 ) -> Inputs:
@@ -171,8 +189,16 @@ def load_inputs(
         path = Path(file)
         if not path.exists():
             raise DataError(f"Input file {str(path)!r} does not exist.")
-        if path.suffix.lower() in _TEXT_SUFFIXES:
-            lines = [x for x in path.read_text("utf-8").splitlines() if x.strip()]
+        if path.is_dir():
+            raise DataError(f"Input file {str(path)!r} is a directory; pass a file, or a saved "
+                            "dataset directory with `dataset=` / `--dataset`.")
+        if path.suffix.lower() not in _TABLE_SUFFIXES:  # any other file: text, one per line
+            if column is not None:
+                raise DataError(
+                    f"`column` {column!r} applies to tables (.csv, .tsv, .json, .jsonl, "
+                    f".parquet); {path.name!r} is read as plain text, one example per line. "
+                    "Drop the column.")
+            lines = [x for x in read_text(path, encoding).splitlines() if x.strip()]
             items, n = _take(lines, max_samples, seed)
             info = {"kind": "file", "path": path.name, "column": None}
         else:
@@ -193,6 +219,23 @@ def load_inputs(
         raise DataError("The inputs are empty: nothing to score.")
     info.update(n_available=n, n_used=len(items), fingerprint=fingerprint(items))
     return Inputs(list(items), info)
+
+
+def read_text(path: Path, encoding: str) -> str:
+    """A text file's contents, or a one-line error naming the file and the first bad byte."""
+    raw = path.read_bytes()
+    if b"\0" in raw[:8192]:
+        raise DataError(f"Input file {path.name!r} looks binary (it holds NUL bytes); pass a "
+                        "text file (one example per line) or a .csv/.json/.parquet table.")
+    try:
+        return raw.decode(encoding)
+    except LookupError as e:
+        raise DataError(f"Unknown encoding {encoding!r}; use e.g. 'utf-8' or 'latin-1'.") from e
+    except UnicodeDecodeError as e:
+        raise DataError(
+            f"Input file {path.name!r} is not valid {encoding} text: byte 0x{raw[e.start]:02x} at "
+            f"offset {e.start}. Pass its encoding with `encoding=` / `--encoding` (e.g. latin-1)."
+        ) from e
 
 
 def _take(items: Sequence[Any], max_samples: int, seed: int) -> tuple[list[Any], int]:

@@ -91,6 +91,14 @@ class LoadedModel:
                   getattr(getattr(self.model, "config", None), "max_position_embeddings", None)]
         return min(x for x in limits if isinstance(x, int) and x > 0)
 
+    def n_truncated(self, items: Sequence[Any], *, max_length: int) -> int:
+        """How many texts are longer than the tokens the model will see (0 for images)."""
+        if self.modality == "image" or not items:
+            return 0
+        limit = self.max_tokens(max_length)
+        lengths = self.processor(list(items), truncation=False)["input_ids"]
+        return sum(1 for ids in lengths if len(ids) > limit)
+
     def encode(self, items: Sequence[Any], *, max_length: int) -> dict[str, Any]:
         """Tokenize or preprocess one batch and move it to the input device."""
         if self.modality == "image":
@@ -202,10 +210,17 @@ def load_model(
     dtype = None if torch_dtype is None else _dtype(torch_dtype)
     display_id = DEFAULT_MODEL_ID if model_id is None else str(model_id)
     path = str(default_model_path() if model_id is None else model_id)
+    if revision is not None and Path(path).is_dir():
+        where = "the embedded default model" if model_id is None else f"local directory {path!r}"
+        raise InvalidInputError(
+            f"`revision` {revision!r} cannot apply to {where}: a folder has no revisions, and "
+            "recording one would misstate what was scored. Drop the revision, or name a Hub repo."
+        )
     common: dict[str, Any] = {"revision": revision, "token": token, "trust_remote_code": trust_remote_code}
     try:
         config = transformers.AutoConfig.from_pretrained(path, **common)
         kind = _kind(config)
+        _check_processor_files(Path(path), kind, display_id)
         if kind == "vision":
             processor = transformers.AutoImageProcessor.from_pretrained(path, **common)
         else:
@@ -222,6 +237,24 @@ def load_model(
     loaded = wrap_model(model, processor, model_id=display_id, revision=revision, kind=kind)
     loaded.info["sha"] = _commit_sha(path, revision, token)
     return loaded
+
+
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json",
+                    "spiece.model", "sentencepiece.bpe.model", "tokenizer.model")
+_PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json", "image_processor_config.json")
+
+
+def _check_processor_files(folder: Path, kind: str, model_id: str) -> None:
+    """A local model folder must hold its tokenizer (or image processor) files."""
+    if not folder.is_dir() or any(folder.glob("*.gguf")):
+        return
+    wanted, what = ((_PROCESSOR_FILES, "image processor") if kind == "vision"
+                    else (_TOKENIZER_FILES, "tokenizer"))
+    if not any((folder / name).exists() for name in wanted):
+        raise ModelLoadError(
+            f"Model folder {model_id!r} has no {what} files (none of {', '.join(wanted)}); save "
+            f"them beside the weights (`{what.replace(' ', '_')}.save_pretrained(folder)`), or "
+            "pass the loaded model with its tokenizer/processor.")
 
 
 def _commit_sha(path: str, revision: str | None, token: str | bool | None) -> str | None:

@@ -169,7 +169,11 @@ class Result:
                 diagnostics=data.get("diagnostics"),
                 intervals=data.get("intervals"),
             )
-        except (KeyError, TypeError, ValueError) as e:
+        except KeyError as e:
+            raise ResultFormatError(
+                f"{source} is a damaged infomem result: the field {e.args[0]!r} is missing; "
+                "re-create it with `infomem score --out`.") from e
+        except (TypeError, ValueError) as e:
             raise ResultFormatError(f"{source} is a damaged infomem result: {e}") from e
 
     @classmethod

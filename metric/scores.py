@@ -291,6 +291,7 @@ def score(
         load["device_map"] = {"": ctx.device.index}
     if _is_plain_module(model):
         array = np.asarray(inputs.detach().cpu() if hasattr(inputs, "detach") else inputs)
+        _check_finite_rows(array)
         rows = subsample(len(array), settings.max_samples, settings.seed)
         _check_sample_size(len(rows), settings)
         t0 = time.perf_counter()
@@ -323,12 +324,24 @@ def score(
     acts = _capture(loaded, data.items, settings, ctx, progress)
     timings["capture"] = time.perf_counter() - t0
     model_info = {**loaded.info, "pooling": acts.info.get("pooling")}
+    data_info = {**data.info, "n_truncated": acts.info.get("n_truncated", 0)}
     if ctx is not None:
         model_info["processes"] = ctx.world
         mi_device = mi_device if mi_device is not None else ctx.device
-    return score_activations(acts, settings, model_info=model_info, data_info=data.info,
+    return score_activations(acts, settings, model_info=model_info, data_info=data_info,
                              progress=progress, mi_device=mi_device, timings=timings,
                              ctx=ctx, **scoring)
+
+
+def _check_finite_rows(array: np.ndarray) -> None:
+    """Name the input rows holding NaN or inf: the activations would be non-finite too."""
+    if not np.issubdtype(array.dtype, np.number):
+        return
+    bad = np.flatnonzero(~np.isfinite(array.reshape(len(array), -1)).all(axis=1))
+    if bad.size:
+        shown = ", ".join(str(i) for i in bad[:5]) + (", ..." if bad.size > 5 else "")
+        raise InvalidInputError(f"{bad.size} input row(s) hold NaN or inf values (rows {shown}); "
+                                "remove or impute them before scoring.")
 
 
 def _check_sample_size(n: int, settings: Settings) -> None:

@@ -177,10 +177,10 @@ def check_comparable(
         shown = "; ".join(f"{v} ({', '.join(ls)})" for v, ls in groups.items())
         problems.append(f"`{key}` differs: {shown}")
     if problems:
+        only_inputs = all(p.startswith("`inputs`") for p in problems)
         hint = ("Re-score the models with the same settings, inputs and sample count"
-                + ("" if allow_different_data else
-                   ", or pass allow_different_data=True (--allow-different-data) if only the "
-                   "inputs differ on purpose") + ".")
+                + (", or pass allow_different_data=True (--allow-different-data) if the "
+                   "inputs differ on purpose" if only_inputs else "") + ".")
         raise IncompatibleResultsError(
             f"Cannot compare these {len(results)} results: " + " | ".join(problems) + ". " + hint
         )
