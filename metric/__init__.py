@@ -21,6 +21,8 @@ _LAZY = {
     "Activations": "infomem.capture",
     "capture": "infomem.capture",
     "compare": "infomem.selection",
+    "unit_mem_score": "infomem.unitmem_score",
+    "UnitMemReport": "infomem.unitmem_report",
     "Comparison": "infomem.selection",
     "InfoMem": "infomem.evaluate_module",
     "metric_script_path": "infomem.install",

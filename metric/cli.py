@@ -133,10 +133,10 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if os.environ.get("RANK", "0") != "0":
         return 0  # one process writes and prints
     from infomem.outputs import write_or_keep
-    from infomem.result import _jsonable
+    from infomem.result import jsonable
 
     def summary_json() -> str:
-        return json.dumps(_jsonable(result.summary()), indent=2)
+        return json.dumps(jsonable(result.summary()), indent=2)
 
     saved = []
     if args.out and write_or_keep(lambda: result.to_json(args.out), what="result JSON",
@@ -185,17 +185,18 @@ def _cmd_install_metric(args: argparse.Namespace) -> int:
 
 
 def _optional_parsers(sub: Any) -> None:
-    """Subcommands that live with their feature (compare, Hub tools, the Space)."""
-    import importlib
+    """Subcommands that live with their feature (compare, unitmem, the Hub tools, the
+    Space), registered as `infomem.commands` entry points: the core names none of them."""
+    from importlib.metadata import entry_points
 
-    for module in ("infomem.selection_cli", "infomem.hub.cli", "infomem.space.cli"):
+    for entry in sorted(entry_points(group="infomem.commands"), key=lambda e: e.name):
         try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as e:
-            if e.name != module:
+            add_parsers = entry.load()
+        except ModuleNotFoundError as e:  # a part left out of this install: no command
+            if e.name != entry.module:
                 raise
             continue
-        mod.add_parsers(sub)
+        add_parsers(sub)
 
 
 def build_parser() -> argparse.ArgumentParser:

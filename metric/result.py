@@ -14,7 +14,7 @@ import numpy as np
 from infomem.errors import ResultFormatError
 from infomem.settings import Settings
 
-__all__ = ["Result", "LayerSummary", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["Result", "LayerSummary", "FORMAT", "FORMAT_VERSION", "jsonable"]
 
 FORMAT = "infomem-result"
 FORMAT_VERSION = 1
@@ -130,7 +130,7 @@ class Result:
         return out
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        text = json.dumps(_jsonable(self.to_dict()), indent=indent, allow_nan=False)
+        text = json.dumps(jsonable(self.to_dict()), indent=indent, allow_nan=False)
         if path is not None:
             Path(path).write_text(text + "\n", encoding="utf-8")
         return text
@@ -195,14 +195,14 @@ def _array_or_none(value: Any, dtype: Any = np.float64) -> np.ndarray | None:
     return None if value is None else np.asarray(value, dtype=dtype)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Plain JSON types; non-finite floats become None (JSON has no NaN)."""
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, np.ndarray):
-        return _jsonable(value.tolist())
+        return jsonable(value.tolist())
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (float, np.floating)):
