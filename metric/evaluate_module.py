@@ -53,8 +53,11 @@ Args:
     k (int): KSG neighbours. Defaults to 3.
     mi_estimator (str): "ksg" (paper), "binned", or "none". Defaults to "ksg".
     mi_neurons_per_layer (int): neurons per layer entering MI. Defaults to 64.
-    Any other infomem setting: binning, correction, pooling, layers, mi_subset,
-    mi_diagonal, paper_digitize, seed, max_length, n_bootstrap.
+    intervals (int): replicates for 95% intervals of the scores. Defaults to 0 (none).
+    Any other option of `infomem score` but the inputs (see `infomem.options`): binning,
+    correction, pooling, layers, mi_subset, mi_diagonal, paper_digitize, seed, max_length,
+    n_bootstrap, interval_fraction, interval_pairs, max_memory, offload_folder,
+    trust_remote_code, token, mi_device.
 Returns:
     mean_entropy (float): mean neuron entropy in nats, in [0, ln(bins)].
     median_entropy (float): median neuron entropy in nats.
@@ -62,6 +65,9 @@ Returns:
     n_samples (int), n_neurons (int).
     per_layer (list of dict): entropy quartiles, notch interval and within-layer MI.
     settings (dict): every setting, the model id/revision/sha, data and library versions.
+    warnings (list of str): plain-words reasons a score may carry no signal.
+    diagnostics (dict): per-layer validity checks (collapsed fraction, ties, range).
+    intervals (dict): with `intervals=R`, 95% intervals of the headline scores.
 Examples:
     >>> import evaluate
     >>> infomem = evaluate.load("infomem")  # doctest: +SKIP
