@@ -18,9 +18,9 @@ MLP 3 x 256 (the paper's run scripts), ReLU, Xavier-uniform weights, zero biases
 logit (BCE) or ten (CE); Adam 1e-3, batch 512, L2 ``0.002 * sum ||w||^2`` over all
 parameters; validation every 10 epochs, the best checkpoint kept; the paper's stopping
 rule (3 checks without improvement once past 200 epochs and train loss <= 0.2) under a
-cap of ``--max-epochs`` for every model alike; subnormal floats flushed to zero (speed). Scores: pre-ReLU outputs of every hidden
-Linear plus the output logits, 100 global bins, KSG (k = 3) over all neurons, on all
-10,000 validation images.
+cap of ``--max-epochs`` for every model alike; subnormal floats flushed to zero (speed).
+Scores: pre-ReLU outputs of every hidden Linear plus the output logits, 100 global bins,
+KSG (k = 3) over all neurons, on all 10,000 validation images.
 
 Resumable: each finished model's scores go to ``experiments/results/fashion/runs/``
 (committed), training checkpoints to the gitignored cache, so a killed run picks up
@@ -284,6 +284,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # which made an epoch ~40x slower on this CPU; flushing them to zero changes values
     # below 1.2e-38 only.
     torch.set_flush_denormal(True)
+    import infomem.scores  # noqa: F401 - load every module now, not mid-run from edited files
     if not args.report_only:
         for seed in args.seeds:  # seed-major: every finished seed is a full ranking
             for setup in args.setups:
