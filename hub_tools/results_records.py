@@ -30,8 +30,9 @@ SCHEMA = "infomem-results"
 SCHEMA_VERSION = 1
 SCHEMA_KEY = "infomem_results_schema"  # top-level key in the dataset card's YAML
 RESULTS_PATH = "results/infomem.jsonl"
+# Where the inputs came from: a record names its source even when two sources hold equal texts.
+_SOURCE_KEYS = ("kind", "dataset", "config", "split", "column", "revision", "path")
 _HEAVY = ("neuron_entropy", "mi_matrix", "mi_neurons")
-_DATA_KEYS = ("kind", "dataset", "config", "split", "column", "revision", "path", "fingerprint")
 
 
 def _canonical(value: Any) -> str:
@@ -39,14 +40,13 @@ def _canonical(value: Any) -> str:
 
 
 def record_key(result: Any) -> str:
-    """16 hex digits identifying (model id, inputs, score-affecting settings, S)."""
-    identity = {
-        "model": str(result.model.get("id") or ""),
-        "data": {k: result.data.get(k) for k in _DATA_KEYS if result.data.get(k) is not None},
-        "settings": result.settings.score_affecting(),
-        "n_samples": result.n_samples,
-    }
-    return hashlib.sha256(_canonical(identity).encode()).hexdigest()[:16]
+    """16 hex digits identifying a model x what makes it comparable (inputs, S, settings,
+    architecture): re-runs of the same replace each other."""
+    from infomem.selection import comparable_hash
+
+    source = {k: result.data.get(k) for k in _SOURCE_KEYS if result.data.get(k) is not None}
+    return comparable_hash(result, extra={"model": str(result.model.get("id") or ""),
+                                          "source": source}, digits=16)
 
 
 def to_record(result: Any) -> dict[str, Any]:

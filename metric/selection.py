@@ -38,7 +38,8 @@ from infomem.errors import IncompatibleResultsError, InvalidInputError
 if TYPE_CHECKING:
     from infomem.result import Result
 
-__all__ = ["compare", "Comparison", "Row", "check_comparable", "kendall_tau", "EXPECTED_SIGNS"]
+__all__ = ["compare", "Comparison", "Row", "check_comparable", "comparable_key", "comparable_hash",
+           "kendall_tau", "EXPECTED_SIGNS"]
 
 SCORES = ("mean_entropy", "mean_mi")
 BY = (*SCORES, "median_entropy")
@@ -143,8 +144,9 @@ def _data_identity(result: Result) -> Any:
     return tuple(sorted(known.items())) or None
 
 
-def _aspects(result: Result, *, data: bool) -> dict[str, Any]:
-    """Everything that must agree for two results to be comparable, by name."""
+def comparable_key(result: Result, *, data: bool = True) -> dict[str, Any]:
+    """Everything that must agree for two results to be comparable, by name: the one
+    definition compare, the result records and the leaderboard's groups use."""
     out: dict[str, Any] = dict(result.settings.score_affecting())
     out["n_samples"] = result.n_samples
     out["architecture"] = _architecture(result)
@@ -152,6 +154,16 @@ def _aspects(result: Result, *, data: bool) -> dict[str, Any]:
     if data:
         out["inputs"] = _data_identity(result)
     return out
+
+
+def comparable_hash(result: Result, *, extra: dict[str, Any] | None = None, digits: int = 12) -> str:
+    """A short hash of :func:`comparable_key` (plus ``extra``): equal for comparable results."""
+    import hashlib
+    import json
+
+    payload = {**comparable_key(result), **(extra or {})}
+    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:digits]
 
 
 def _show(value: Any) -> str:
@@ -165,7 +177,7 @@ def check_comparable(
     results: Sequence[Result], labels: Sequence[str], *, allow_different_data: bool = False
 ) -> None:
     """Raise IncompatibleResultsError naming every aspect that differs, and its values."""
-    aspects = [_aspects(r, data=not allow_different_data) for r in results]
+    aspects = [comparable_key(r, data=not allow_different_data) for r in results]
     problems = []
     for key in aspects[0]:
         values = [a[key] for a in aspects]

@@ -7,8 +7,6 @@ score-affecting settings. The table shows the group so readers do not rank acros
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +14,7 @@ from typing import Any
 
 from infomem.errors import InvalidInputError, ResultFormatError
 from infomem.result import Result
+from infomem.selection import comparable_hash
 
 __all__ = ["Leaderboard", "load_leaderboard", "describe_source", "results_from_folder", "rows", "filter_rows",
            "COLUMNS", "SORTABLE"]
@@ -95,11 +94,8 @@ def _data_label(result: Result) -> str:
 
 
 def group_key(result: Result) -> str:
-    """Short hash of what makes results comparable: inputs, S and scoring settings."""
-    payload = {"data": result.data.get("fingerprint") or _data_label(result),
-               "n": result.n_samples, "settings": result.settings.score_affecting()}
-    text = json.dumps(payload, sort_keys=True, default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:8]
+    """Short hash of what makes results comparable (infomem.selection.comparable_key)."""
+    return comparable_hash(result, digits=8)
 
 
 def _round(value: float | None, digits: int = 4) -> float | None:

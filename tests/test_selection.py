@@ -17,6 +17,8 @@ from infomem.scores import score_activations
 from infomem.selection import compare, kendall_tau
 from infomem.settings import Settings
 
+pytestmark = pytest.mark.filterwarnings("ignore:Only .* examples:UserWarning")
+
 FAST = {"mi_estimator": "binned", "bins": 20}
 
 
