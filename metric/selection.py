@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from infomem.result import Result
 
 __all__ = ["compare", "Comparison", "Row", "check_comparable", "comparable_key", "comparable_hash",
+           "unique_labels",
            "kendall_tau", "EXPECTED_SIGNS"]
 
 SCORES = ("mean_entropy", "mean_mi")
@@ -257,20 +258,21 @@ def _extrinsic_values(
     return out
 
 
-def _unique_labels(results: Sequence[Result], labels: Sequence[str] | None) -> list[str]:
-    if labels is None:
-        labels = [r.model_id for r in results]
-    labels = [str(label) for label in labels]
-    if len(labels) != len(results):
-        raise InvalidInputError(f"`labels` has {len(labels)} names for {len(results)} results.")
-    if len(set(labels)) == len(labels):
-        return labels
+def unique_labels(labels: Sequence[str]) -> list[str]:
+    """Labels made unique by numbering repeats: a, b, a (2), a (3)."""
     seen: dict[str, int] = {}
     out = []
     for label in labels:
         seen[label] = seen.get(label, 0) + 1
-        out.append(label if labels.count(label) == 1 else f"{label}#{seen[label]}")
+        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
     return out
+
+
+def _labels_for(results: Sequence[Result], labels: Sequence[str] | None) -> list[str]:
+    labels = [str(x) for x in (labels if labels is not None else [r.model_id for r in results])]
+    if len(labels) != len(results):
+        raise InvalidInputError(f"`labels` has {len(labels)} names for {len(results)} results.")
+    return unique_labels(labels)
 
 
 def compare(
@@ -321,7 +323,7 @@ def compare(
         raise InvalidInputError(
             f"`expect` must be 'shortcut', 'example' or None; received {expect!r}."
         )
-    labels = _unique_labels(results, labels)
+    labels = _labels_for(results, labels)
     check_comparable(results, labels, allow_different_data=allow_different_data)
     if by == "mean_mi" and any(r.mean_mi is None for r in results):
         raise InvalidInputError("Cannot rank by `mean_mi`: some results were scored without MI.")

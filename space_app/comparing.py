@@ -16,6 +16,7 @@ from typing import Any
 
 from infomem.errors import InvalidInputError
 from infomem.result import Result
+from infomem.selection import unique_labels
 
 from .handlers import (
     EstimatorChoice,
@@ -23,7 +24,6 @@ from .handlers import (
     Progress,
     Scorer,
     _no_progress,
-    dedupe_labels,
     parse_lines,
 )
 
@@ -134,7 +134,7 @@ def compare_results(
             f"Compare needs at least two results; received {len(results)}. Add model ids "
             "(one per line) or upload result JSONs."
         )
-    labels = dedupe_labels(list(labels or [r.model_id for r in results]))
+    labels = unique_labels(list(labels or [r.model_id for r in results]))
     extrinsic = parse_extrinsic(extrinsic_text, labels)
     progress(0.9, "ranking")
     comparison = compare(list(results), by=by, extrinsic=extrinsic or None, labels=labels,
@@ -172,7 +172,7 @@ def compare_models(
         raise InvalidInputError("Compare needs at least two models: add model ids (one per "
                                 "line) or upload result JSONs.")
     # Everything that can be refused without a model is refused before the first load.
-    labels = dedupe_labels([*ids, *(r.model_id for r in uploaded)])
+    labels = unique_labels([*ids, *(r.model_id for r in uploaded)])
     parse_extrinsic(extrinsic_text, labels)
     _check_choices(by, expect)
     choice.settings(scorer.config)

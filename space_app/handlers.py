@@ -11,7 +11,7 @@ import dataclasses
 import shlex
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
@@ -283,13 +283,3 @@ def detached(plot: Callable[..., Any], *args: Any) -> Any:
 
         plt.close(fig)
     return fig
-
-
-def dedupe_labels(labels: Sequence[str]) -> list[str]:
-    """Make labels unique by numbering repeats: a, a (2), a (3)."""
-    seen: dict[str, int] = {}
-    out = []
-    for label in labels:
-        seen[label] = seen.get(label, 0) + 1
-        out.append(label if seen[label] == 1 else f"{label} ({seen[label]})")
-    return out

