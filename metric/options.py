@@ -188,7 +188,8 @@ def _options() -> tuple[Option, ...]:
                ".parquet", "any"),
           )),
         # run and output
-        Option("mi_device", None, 'compute MI with torch on this device, e.g. "cuda"', run),
+        Option("mi_device", None, 'compute MI on this device, e.g. "cuda": the numba.cuda KSG '
+               "kernel with the [gpu] extra, else torch", run),
         Option("return_mi_matrix", False, "keep the MI matrix in the result", run, "bool",
                flag="--mi-matrix", metric=False,
                not_everywhere="the metric returns flat numbers, not matrices"),
