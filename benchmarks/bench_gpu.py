@@ -42,18 +42,18 @@ def gpu_name() -> str:
 def gpu_run(acts: np.ndarray, gpu_budget: float, sample: int) -> tuple[float, bool, np.ndarray, tuple]:
     """(GPU seconds for all pairs i <= j, extrapolated?, MI of the sampled pairs, the pairs)."""
     from infomem.estimators import ksg_mi
-    from infomem.estimators.ksg import _prepared_runner
+    from infomem.estimators.ksg import _runner
 
     n = acts.shape[1]
     total = n * (n + 1) // 2
     arr = acts.astype(np.float64)
-    run, w_prep, _ = timed(_prepared_runner, arr, np.arange(n), K, "cuda", None)
+    run, w_prep, _ = timed(_runner, arr, np.arange(n), K, "cuda", None)
     rs, cs = random_pairs(n, sample, seed=2)
     got, w_sample, _ = timed(run, rs, cs)
     predicted = w_prep + w_sample / sample * total
     if predicted > gpu_budget:
         return predicted, True, got, (rs, cs)
-    _, w_all, _ = timed(ksg_mi, acts, K, backend="cuda")
+    _, w_all, _ = timed(ksg_mi, acts, k=K, backend="cuda")
     return w_all, False, got, (rs, cs)
 
 
@@ -85,8 +85,8 @@ def main() -> None:
         f"{platform.processor() or platform.machine()}, load average {os.getloadavg()[0]:.1f}"
     )
     warm = activations(4, 50)  # compile (GPU) / load cached (CPU) kernels before timing
-    ksg_mi_pairs(warm, [0], [1], K, backend="cuda")
-    ksg_mi_pairs(warm, [0], [1], K, backend="numba")
+    ksg_mi_pairs(warm, [0], [1], k=K, backend="cuda")
+    ksg_mi_pairs(warm, [0], [1], k=K, backend="numba")
 
     header = (f"{'N':>5} {'pairs i<=j':>11} | {'GPU wall':>16} {'per pair':>11} | "
               f"{'CPU numba wall':>16} {'cpu':>10} | {'CPU/GPU':>8} | {'max |diff|':>10}")

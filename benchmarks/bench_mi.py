@@ -23,8 +23,10 @@ import time
 
 import numpy as np
 
+from infomem.estimators import DEFAULT_BINS, DEFAULT_K
+
 S = 2500
-K = 3
+K = DEFAULT_K
 
 
 def activations(n: int, s: int = S, seed: int = 0) -> np.ndarray:
@@ -92,7 +94,7 @@ import sys, numpy as np
 sys.path.insert(0, {os.path.dirname(os.path.abspath(__file__))!r})
 from bench_mi import activations, _rss_gib
 from infomem.estimators import ksg_mi
-ksg_mi(activations(4, 50), {K})
+ksg_mi(activations(4, 50), k={K})
 acts = activations({n})
 before = _rss_gib("VmRSS")
 done = [0]
@@ -103,7 +105,7 @@ def progress(p):
     if done[0] >= {blocks}:
         raise Stop
 try:
-    ksg_mi(acts, {K}, progress=progress, block_pairs=16384)
+    ksg_mi(acts, k={K}, progress=progress, block_pairs=16384)
 except Stop:
     pass
 print(before, _rss_gib("VmHWM"))
@@ -139,10 +141,10 @@ def main() -> None:
         f"load average {os.getloadavg()[0]:.1f}"
     )
     warm = activations(4, 50)  # compile / load caches and imports before timing
-    ksg_mi_pairs(warm, [0], [1], K)
-    ksg_mi_pairs(warm, [0], [1], K, backend="torch")
-    ksg_mi_reference(warm[:, 0], warm[:, 1], K)
-    binned_mi_from_codes(*bin_codes(warm, bins=100))
+    ksg_mi_pairs(warm, [0], [1], k=K)
+    ksg_mi_pairs(warm, [0], [1], k=K, backend="torch")
+    ksg_mi_reference(warm[:, 0], warm[:, 1], k=K)
+    binned_mi_from_codes(*bin_codes(warm, bins=DEFAULT_BINS))
 
     rows_out = []
     for n in sizes:
@@ -151,30 +153,30 @@ def main() -> None:
         r, c = random_pairs(n, n_ref)
         ref, w_ref, _ = timed(
             lambda r=r, c=c, a=acts: np.array(
-                [ksg_mi_reference(a[:, i], a[:, j], K) for i, j in zip(r, c, strict=True)]
+                [ksg_mi_reference(a[:, i], a[:, j], k=K) for i, j in zip(r, c, strict=True)]
             )
         )
         t_ref = w_ref / n_ref * total
-        got, _, _ = timed(ksg_mi_pairs, acts, r, c, K)
+        got, _, _ = timed(ksg_mi_pairs, acts, r, c, k=K)
         diff = float(np.max(np.abs(got - ref)))
-        got_t, w_t, _ = timed(ksg_mi_pairs, acts, r[:n_torch], c[:n_torch], K, backend="torch")
+        got_t, w_t, _ = timed(ksg_mi_pairs, acts, r[:n_torch], c[:n_torch], k=K, backend="torch")
         diff_t = float(np.max(np.abs(got_t - ref[:n_torch])))
         big = np.abs(ref) > 1e-3
         rel = float(np.max(np.abs(got - ref)[big] / np.abs(ref[big]))) if big.any() else 0.0
         t_torch = w_t / n_torch * total
         if n == 384 and not args.quick:
-            _, w_nb, c_nb = timed(ksg_mi, acts, K)
+            _, w_nb, c_nb = timed(ksg_mi, acts, k=K)
             ext = False
         else:
             w_nb, c_nb = numba_extrapolated(acts, sample)
             ext = True
-        codes, n_bins = bin_codes(acts, bins=100)
+        codes, n_bins = bin_codes(acts, bins=DEFAULT_BINS)
         _, w_bin, c_bin = timed(binned_mi_from_codes, codes, n_bins)
         cuda = bin_cuda = ""
         if torch.cuda.is_available():
-            ksg_mi_pairs(acts, r[:2], c[:2], K, device="cuda")
+            ksg_mi_pairs(acts, r[:2], c[:2], k=K, device="cuda")
             rs, cs = random_pairs(n, 2000, seed=3)
-            _, w_cu, _ = timed(ksg_mi_pairs, acts, rs, cs, K, device="cuda")
+            _, w_cu, _ = timed(ksg_mi_pairs, acts, rs, cs, k=K, device="cuda")
             cuda = fmt_s(w_cu / 2000 * total, True)
             binned_mi_from_codes(codes[:, :2], n_bins, device="cuda")
             _, w_bcu, _ = timed(binned_mi_from_codes, codes, n_bins, device="cuda")

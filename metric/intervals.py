@@ -64,7 +64,7 @@ def score_replicates(values: np.ndarray, layer_sizes: Sequence[int], mi_cols: np
         reps["mean_entropy"].append(float(h.mean()))
         reps["median_entropy"].append(float(np.median(h)))
         if settings.mi_estimator == "ksg" and len(pr):
-            mi = estimators.ksg_mi_pairs(np.ascontiguousarray(sub[:, mi_cols]), pr, pc, settings.k)
+            mi = estimators.ksg_mi_pairs(np.ascontiguousarray(sub[:, mi_cols]), pr, pc, k=settings.k)
             reps["mean_mi"].append(float(np.mean(mi)))
         elif settings.mi_estimator == "binned" and len(pr):
             mi = estimators.binned_mi_from_codes(codes[:, mi_cols], n_bins)

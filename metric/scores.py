@@ -109,13 +109,13 @@ def _mi_matrix(
               disable=not progress, leave=False, unit_scale=True) as bar:
         if n and resolve_backend(backend, device) == "numba":  # say why a first run stalls
             bar.set_postfix_str("loading the kernels (compiled on first use, ~20 s)")
-            estimators.ksg_mi_pairs(values[: settings.k + 1, :1], [0], [0], settings.k)
+            estimators.ksg_mi_pairs(values[: settings.k + 1, :1], [0], [0], k=settings.k)
             bar.set_postfix_str("")
         if ctx is not None:
             return distributed.sharded_ksg_mi(values, settings.k, ctx, backend=backend,
                                               device=device, progress=bar.update)
         return estimators.ksg_mi(
-            np.ascontiguousarray(values), settings.k, backend=backend, device=device,
+            np.ascontiguousarray(values), k=settings.k, backend=backend, device=device,
             progress=bar.update,
         )
 

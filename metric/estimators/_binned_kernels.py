@@ -1,7 +1,7 @@
 """Numba kernels for the binned MI matrix: sums of c ln c over joint histograms.
 
 Imported lazily by `infomem.estimators.binned` (numba compiles on first use and
-caches to disk).
+caches to disk, `_numba_cache`).
 """
 
 from __future__ import annotations
@@ -9,8 +9,18 @@ from __future__ import annotations
 import numba
 import numpy as np
 
+from ._numba_cache import cached_njit
 
-@numba.njit(parallel=True, cache=True)
+
+@numba.njit(inline="always")
+def _task_rows(task, n):
+    """Rows t and n - 1 - t of parallel task t (one row where they meet), so that every
+    task has ~n pairs (a, b >= a): as a range, 2 steps of n - 1 - 2t."""
+    t = np.int64(task)
+    return range(t, n - t, max(1, n - 1 - 2 * t))
+
+
+@cached_njit(parallel=True)
 def joint_clogc_dense(codes_t, n_bins, clogc, counter):
     """sum over joint cells of c ln c for every pair i <= j, with a dense counter.
 
@@ -20,15 +30,10 @@ def joint_clogc_dense(codes_t, n_bins, clogc, counter):
     """
     n, s = codes_t.shape
     out = np.empty((n, n), dtype=np.float64)
-    n_tasks = (n + 1) // 2
-    for task in numba.prange(n_tasks):
-        t = np.int64(task)
+    for task in numba.prange((n + 1) // 2):
         cnt = np.zeros(n_bins * n_bins, dtype=counter.dtype)
         shifted = np.empty(s, dtype=np.int32)
-        for r in range(2):
-            a = t if r == 0 else n - 1 - t
-            if r == 1 and a == t:
-                break
+        for a in _task_rows(task, n):
             row = codes_t[a]
             for q in range(s):
                 shifted[q] = row[q] * n_bins
@@ -67,19 +72,14 @@ def joint_clogc_dense(codes_t, n_bins, clogc, counter):
     return out
 
 
-@numba.njit(parallel=True, cache=True)
+@cached_njit(parallel=True)
 def joint_clogc_sorted(codes_t, n_bins, clogc):
     """Same sums as `joint_clogc_dense`, by sorting joint codes (for huge n_bins)."""
     n, s = codes_t.shape
     out = np.empty((n, n), dtype=np.float64)
-    n_tasks = (n + 1) // 2
-    for task in numba.prange(n_tasks):
-        t = np.int64(task)
+    for task in numba.prange((n + 1) // 2):
         joint = np.empty(s, dtype=np.int64)
-        for r in range(2):
-            a = t if r == 0 else n - 1 - t
-            if r == 1 and a == t:
-                break
+        for a in _task_rows(task, n):
             row = codes_t[a]
             for b in range(a, n):
                 col = codes_t[b]

@@ -10,41 +10,30 @@ O(N^2 D^2 S) products run on the matrix units; on the CPU the numba kernel is fa
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import torch
 
-from ._validation import check_device
-
 _BUDGET_CPU = 1 << 24  # elements of one block of joint counts on the CPU
 _BUDGET_CUDA = 1 << 26  # and on a CUDA device (float64 counts: 512 MiB)
-_MAX_EXACT = 1 << 24  # float32 holds every integer count below this
+MAX_EXACT_EXAMPLES = 1 << 24  # float32 holds every integer count below this (checked by `binned`)
 
 
 @torch.no_grad()
-def joint_clogc(dense: np.ndarray, depth: int, device: Any = None) -> np.ndarray:
+def joint_clogc(dense: np.ndarray, depth: int, device: torch.device) -> np.ndarray:
     """(N, N) matrix of sum c ln c over each pair's joint histogram.
 
-    dense: (S, N) codes renumbered per column into 0..depth-1 (S < 2**24).
+    dense: (S, N) codes renumbered per column into 0..depth-1, S < MAX_EXACT_EXAMPLES;
+    device: an existing torch device (inputs validated by the caller).
     """
     s, n = dense.shape
-    if s >= _MAX_EXACT:
-        from infomem.errors import InvalidInputError
-
-        raise InvalidInputError(
-            f"The torch binned MI counts in float32, exact below {_MAX_EXACT:,} examples; "
-            f"received {s:,}. Use backend='numba'."
-        )
-    dev = check_device(device) if device is not None else torch.device("cpu")
-    budget = _BUDGET_CUDA if dev.type == "cuda" else _BUDGET_CPU
+    budget = _BUDGET_CUDA if device.type == "cuda" else _BUDGET_CPU
     block = max(1, min(n, int((budget ** 0.5) // depth)))
-    codes = torch.as_tensor(dense.astype(np.int64), device=dev)
+    codes = torch.as_tensor(dense.astype(np.int64), device=device)
 
     def onehot(a: int, b: int) -> torch.Tensor:
         """(S, (b - a) * depth) one-hot codes of neurons a..b-1."""
-        offsets = torch.arange(b - a, device=dev) * depth
-        m = torch.zeros(s, (b - a) * depth, dtype=torch.float32, device=dev)
+        offsets = torch.arange(b - a, device=device) * depth
+        m = torch.zeros(s, (b - a) * depth, dtype=torch.float32, device=device)
         return m.scatter_(1, codes[:, a:b] + offsets, 1.0)
 
     out = np.empty((n, n), dtype=np.float64)

@@ -14,67 +14,39 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._validation import (
-    check_acts,
-    check_device,
-    check_int,
-    check_pairs,
-    is_torch_tensor,
-    report_non_finite,
-)
-
 _BUDGET_CPU = 1 << 22  # elements per (pairs x queries x S) temporary on the CPU
 _BUDGET_CUDA = 1 << 26  # and on a CUDA device
 
 
-def _as_tensor(acts: Any, device: Any) -> torch.Tensor:
-    """Validated (N, S) float64 tensor on ``device`` (default: the input's device)."""
-    if is_torch_tensor(acts) and acts.device.type != "cpu":
-        from infomem.errors import InvalidInputError
-
-        t = acts.detach()
-        if t.ndim != 2:
-            raise InvalidInputError(
-                f"Activations must be 2-D (examples x neurons); received a {t.ndim}-D "
-                f"tensor of shape {tuple(t.shape)}. Reshape to (S, N)."
-            )
-        if t.is_complex() or t.dtype == torch.bool:
-            raise InvalidInputError(
-                f"Activations must be real numbers; received dtype {t.dtype}."
-            )
-        if t.shape[1] == 0 or t.shape[0] == 0:
-            raise InvalidInputError(
-                f"Activations must have examples and neurons; received shape {tuple(t.shape)}."
-            )
-        report_non_finite((~torch.isfinite(t)).sum(dim=0).cpu().numpy())
-        target = check_device(device) if device is not None else t.device
-        return t.to(device=target, dtype=torch.float64).T.contiguous()
-    arr = check_acts(acts, min_examples=1)
-    target = check_device(device) if device is not None else torch.device("cpu")
-    return torch.from_numpy(np.ascontiguousarray(arr.T, dtype=np.float64)).to(target)
-
-
-def _psi_table(s: int, device: torch.device) -> torch.Tensor:
-    from .ksg import _psi_table as table
-
-    return torch.from_numpy(table(s)).to(device)
+def neuron_rows(data: Any, neurons: np.ndarray, device: torch.device) -> torch.Tensor:
+    """(n, S) float64 tensor on ``device``: the columns ``neurons`` of the validated
+    activations ``data`` (a numpy array, or a tensor on its GPU)."""
+    if isinstance(data, torch.Tensor):
+        t = data.to(device=device, dtype=torch.float64)
+        if neurons.size != t.shape[1]:  # neurons are sorted and unique: all of them or a subset
+            t = t[:, torch.as_tensor(neurons, device=t.device)]
+        return t.T.contiguous()
+    sub = data if neurons.size == data.shape[1] else data[:, neurons]
+    return torch.from_numpy(np.ascontiguousarray(sub.T, dtype=np.float64)).to(device)
 
 
 class TorchPairs:
-    """Holds the activations on the device; computes MI for blocks of pairs."""
+    """Prepared neurons on the device; computes MI for blocks of pairs of them.
 
-    def __init__(self, acts: Any, k: int, device: Any = None):
-        from .ksg import _check_k
+    x: (n, S) float64 tensor (`neuron_rows`); psi: digamma(m) for m = 0..S; inputs
+    validated by the caller (`ksg`).
+    """
 
-        self.x = _as_tensor(acts, device)  # (N, S)
-        self.n_neurons, s = self.x.shape
-        self.k = _check_k(k, s, (s, self.n_neurons))
-        self.psi = _psi_table(s, self.x.device)
-        on_cuda = self.x.device.type == "cuda"
-        self.budget = _BUDGET_CUDA if on_cuda else _BUDGET_CPU
+    def __init__(self, x: torch.Tensor, k: int, psi: np.ndarray):
         from scipy.special import digamma
 
-        self.const = float(digamma(s)) + float(digamma(self.k))
+        self.x = x
+        s = x.shape[1]
+        self.k = k
+        self.psi = torch.from_numpy(psi).to(x.device)
+        on_cuda = x.device.type == "cuda"
+        self.budget = _BUDGET_CUDA if on_cuda else _BUDGET_CPU
+        self.const = float(digamma(s)) + float(digamma(k))
 
     def pairs(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         s = self.x.shape[1]
@@ -110,10 +82,3 @@ class TorchPairs:
             sum_y += self.psi[ny].sum(dim=-1)
         return sum_x, sum_y
 
-
-def torch_pairs(acts: Any, rows: Any, cols: Any, k: int, device: Any = None) -> np.ndarray:
-    """KSG MI for pairs (rows[p], cols[p]) with the torch kernel."""
-    k = check_int(k, "k", 1)
-    runner = TorchPairs(acts, k, device)
-    r, c = check_pairs(rows, cols, runner.n_neurons)
-    return runner.pairs(r, c)

@@ -6,8 +6,8 @@ LLVM vectors: 4 doubles for the neighbour windows, 8 for the count searches. LLV
 lowers them to AVX2 where the CPU has it and splits them into narrower registers
 where it does not, so the results are the scalar code's, bit for bit, everywhere.
 Array data is passed as addresses (`address`) so that the hot loops do no reference
-counting. numba's disk cache of the kernels is keyed on _ksg_numba.py alone: after
-editing this file, touch that one (or clear its __pycache__).
+counting. The kernels that inline these are cached with `_numba_cache.cached_njit`,
+whose key covers this file: an edit here recompiles them.
 """
 
 from __future__ import annotations
@@ -18,9 +18,15 @@ from llvmlite import ir
 from numba import types
 from numba.core.extending import intrinsic
 
+WINDOW_LANES = 4  # points per neighbour-window block: 4 float64 = one AVX2 register
+COUNT_LANES = 8  # values per `count8_within` (two AVX2 registers): 3 nested counts reach 8**3
+
 _F64 = ir.DoubleType()
 _I32 = ir.IntType(32)
-_V4 = ir.VectorType(_F64, 4)
+_V4 = ir.VectorType(_F64, WINDOW_LANES)
+# Lane permutations that merge the lanes' sorted triples: swap halves, then neighbours.
+_SWAP_HALVES = [2, 3, 0, 1]
+_SWAP_NEIGHBOURS = [1, 0, 3, 2]
 
 
 def _declare(builder: ir.IRBuilder, name: str, ret: ir.Type, arg: ir.Type) -> ir.Function:
@@ -53,15 +59,16 @@ def _vmax(builder: ir.IRBuilder, x: ir.Value, y: ir.Value) -> ir.Value:
     return builder.select(builder.fcmp_ordered(">", x, y), x, y)
 
 
-def _merge3(builder: ir.IRBuilder, a: tuple, mask: list[int]) -> tuple:
-    """Lane-wise 3 smallest of two ascending triples: ``a`` and ``a`` with its lanes permuted."""
-    a1, a2, a3 = a
-    b1, b2, b3 = (_shuffle(builder, v, mask) for v in a)
-    c1 = _vmin(builder, a1, b1)
-    c2 = _vmin(builder, _vmax(builder, a1, b1), _vmin(builder, a2, b2))
-    c3 = _vmin(builder, _vmin(builder, a3, b3),
-               _vmin(builder, _vmax(builder, a1, b2), _vmax(builder, a2, b1)))
-    return c1, c2, c3
+def _merge3(builder: ir.IRBuilder, mine: tuple, mask: list[int]) -> tuple:
+    """Lane-wise 3 smallest of two ascending triples: ``mine`` and ``mine`` with its lanes
+    permuted by ``mask``."""
+    m1, m2, m3 = mine
+    o1, o2, o3 = (_shuffle(builder, v, mask) for v in mine)
+    first = _vmin(builder, m1, o1)
+    second = _vmin(builder, _vmax(builder, m1, o1), _vmin(builder, m2, o2))
+    third = _vmin(builder, _vmin(builder, m3, o3),
+                  _vmin(builder, _vmax(builder, m1, o2), _vmax(builder, m2, o1)))
+    return first, second, third
 
 
 @intrinsic
@@ -109,49 +116,51 @@ def count8_within(typingctx, addr, start, vq, r):
     sig = types.int64(addr, start, vq, r)
 
     def codegen(context, builder, signature, args):
-        a, st, q, radius = args
-        v = _load(builder, a, st, ir.VectorType(_F64, 8))
-        inside = builder.fcmp_ordered("<=", builder.fsub(v, _splat(builder, q, 8)),
-                                      _splat(builder, radius, 8))
-        ctpop = _declare(builder, "llvm.ctpop.i8", ir.IntType(8), ir.IntType(8))
-        return builder.zext(builder.call(ctpop, [builder.bitcast(inside, ir.IntType(8))]),
-                            ir.IntType(64))
+        v_addr, v_start, v_query, radius = args
+        v = _load(builder, v_addr, v_start, ir.VectorType(_F64, COUNT_LANES))
+        inside = builder.fcmp_ordered("<=", builder.fsub(v, _splat(builder, v_query, COUNT_LANES)),
+                                      _splat(builder, radius, COUNT_LANES))
+        mask = ir.IntType(COUNT_LANES)
+        ctpop = _declare(builder, f"llvm.ctpop.i{COUNT_LANES}", mask, mask)
+        return builder.zext(builder.call(ctpop, [builder.bitcast(inside, mask)]), ir.IntType(64))
 
     return sig, codegen
 
 
-def top3_blocks(own: tuple[int, ...], side: tuple[tuple[int, ...], ...]):
-    """An intrinsic ``f(ax, ay, q, sides, xq, yq, b1, b2, b3) -> (d1, d2, d3)``: the
-    ascending 3 smallest of {b1, b2, b3} and the Chebyshev distances from (xq, yq) to
-    the points q + o .. q + o + 3 for o in ``own`` and sides[i] + o .. sides[i] + o + 3
-    for o in ``side[i]`` (x and y float64 arrays at addresses ax, ay). Four
-    points at a time: each lane keeps its own 3 smallest, and the lanes are merged at
-    the end; the multiset of distances is a scalar loop's, so the result is too."""
+def top3_blocks(own: tuple[int, ...], split: tuple[tuple[int, ...], ...]):
+    """An intrinsic ``f(addr_x, addr_y, i, splits, x_i, y_i, first, second, third) ->
+    (first, second, third)``: the ascending 3 smallest of {first, second, third} and the
+    Chebyshev distances from (x_i, y_i) to the points i + o .. i + o + 3 for o in ``own``
+    and splits[n] + o .. splits[n] + o + 3 for o in ``split[n]`` (x and y float64 arrays
+    at addresses addr_x, addr_y). WINDOW_LANES points at a time: each lane keeps its own
+    3 smallest, and the lanes are merged at the end; the multiset of distances is a
+    scalar loop's, so the result is too."""
 
     @intrinsic
-    def blocks(typingctx, ax, ay, q, sides, xq, yq, b1, b2, b3):
+    def blocks(typingctx, addr_x, addr_y, i, splits, x_i, y_i, first, second, third):
         ret = types.UniTuple(types.float64, 3)
-        sig = ret(ax, ay, q, sides, xq, yq, b1, b2, b3)
-        starts = [(None, o) for o in own] + [(i, o) for i in range(sides.count) for o in side[i]]
+        sig = ret(addr_x, addr_y, i, splits, x_i, y_i, first, second, third)
+        starts = [(None, o) for o in own] + [(n, o) for n in range(splits.count) for o in split[n]]
 
         def codegen(context, builder, signature, args):
-            vax, vay, vq, vsides, vxq, vyq, vb1, vb2, vb3 = args
-            fabs = _declare(builder, "llvm.fabs.v4f64", _V4, _V4)
-            sx, sy = _splat(builder, vxq, 4), _splat(builder, vyq, 4)
-            inf = _splat(builder, ir.Constant(_F64, math.inf), 4)
+            v_addr_x, v_addr_y, v_i, v_splits, v_x, v_y, v_first, v_second, v_third = args
+            fabs = _declare(builder, f"llvm.fabs.v{WINDOW_LANES}f64", _V4, _V4)
+            x_lanes, y_lanes = _splat(builder, v_x, WINDOW_LANES), _splat(builder, v_y, WINDOW_LANES)
+            inf = _splat(builder, ir.Constant(_F64, math.inf), WINDOW_LANES)
             zero = ir.Constant(_I32, 0)
-            a1, a2, a3 = (builder.insert_element(inf, b, zero) for b in (vb1, vb2, vb3))
-            for s, off in starts:
-                base = vq if s is None else builder.extract_value(vsides, s)
-                at = builder.add(base, ir.Constant(base.type, off))
-                dx = builder.call(fabs, [builder.fsub(_load(builder, vax, at, _V4), sx)])
-                dy = builder.call(fabs, [builder.fsub(_load(builder, vay, at, _V4), sy)])
-                t = _vmax(builder, dx, dy)
-                a1, t = _vmin(builder, a1, t), _vmax(builder, a1, t)
-                a2, t = _vmin(builder, a2, t), _vmax(builder, a2, t)
-                a3 = _vmin(builder, a3, t)
-            best = _merge3(builder, (a1, a2, a3), [2, 3, 0, 1])
-            best = _merge3(builder, best, [1, 0, 3, 2])
+            # lane 0 starts from the given triple, the other lanes from +inf
+            l1, l2, l3 = (builder.insert_element(inf, v, zero) for v in (v_first, v_second, v_third))
+            for which, offset in starts:
+                base = v_i if which is None else builder.extract_value(v_splits, which)
+                at = builder.add(base, ir.Constant(base.type, offset))
+                dx = builder.call(fabs, [builder.fsub(_load(builder, v_addr_x, at, _V4), x_lanes)])
+                dy = builder.call(fabs, [builder.fsub(_load(builder, v_addr_y, at, _V4), y_lanes)])
+                d = _vmax(builder, dx, dy)
+                l1, d = _vmin(builder, l1, d), _vmax(builder, l1, d)
+                l2, d = _vmin(builder, l2, d), _vmax(builder, l2, d)
+                l3 = _vmin(builder, l3, d)
+            best = _merge3(builder, (l1, l2, l3), _SWAP_HALVES)
+            best = _merge3(builder, best, _SWAP_NEIGHBOURS)
             return context.make_tuple(builder, ret, [builder.extract_element(v, zero) for v in best])
 
         return sig, codegen

@@ -149,6 +149,40 @@ def check_acts(acts: Any, *, min_examples: int = 1, why: str = "") -> np.ndarray
     return arr
 
 
+def check_device_acts(t: Any) -> Any:
+    """Validate an S x N activation tensor where it lies (a GPU), without copying it to
+    the host: the checks and messages of `check_acts`. Returns ``t.detach()``."""
+    import torch
+
+    t = t.detach()
+    if t.ndim != 2:
+        raise InvalidInputError(
+            f"Activations must be 2-D (examples x neurons); received a {t.ndim}-D "
+            f"tensor of shape {tuple(t.shape)}. Reshape to (S, N)."
+        )
+    if t.is_complex() or t.dtype == torch.bool:
+        raise InvalidInputError(
+            f"Activations must be real numbers; received dtype {t.dtype}."
+        )
+    if t.shape[1] == 0 or t.shape[0] == 0:
+        raise InvalidInputError(
+            f"Activations must have examples and neurons; received shape {tuple(t.shape)}."
+        )
+    report_non_finite((~torch.isfinite(t)).sum(dim=0).cpu().numpy())
+    return t
+
+
+def check_k(k: Any, s: int, shape: tuple[int, ...]) -> int:
+    """``k`` as an int >= 1 that S examples (activations of ``shape``) can serve: S >= k + 1."""
+    k = check_int(k, "k", 1)
+    if s < k + 1:
+        raise InvalidInputError(
+            f"KSG with k={k} needs at least k+1 = {k + 1} examples; received {s} "
+            f"(activations of shape {shape}). Provide more examples or lower `k`."
+        )
+    return k
+
+
 def check_layer_sizes(layer_sizes: Any, n_neurons: int) -> list[int]:
     """Validate per-layer neuron counts for ``binning="layer"``."""
     if layer_sizes is None:

@@ -8,10 +8,13 @@ histogram of S values, ``H = ln S - M / S``, so ``I = ln S - (M_x + M_y - M_xy) 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
-from ._validation import BINNED_BACKENDS, resolve_backend
+from infomem.errors import InvalidInputError
+
+from ._validation import BINNED_BACKENDS, check_device, resolve_backend
 from .binning import bin_codes, bin_counts, check_codes
 from .defaults import DEFAULT_BINS
 
@@ -38,7 +41,7 @@ def _dense_codes(codes: np.ndarray) -> tuple[np.ndarray, int]:
     return out.astype(np.min_scalar_type(d_max - 1)), d_max
 
 
-def _joint_sums(codes: np.ndarray, n_bins: int, clogc: np.ndarray) -> np.ndarray:
+def _numba_joint_sums(codes: np.ndarray, n_bins: int, clogc: np.ndarray) -> np.ndarray:
     """(N, N) matrix of sum c ln c over each pair's joint histogram."""
     from . import _binned_kernels as kern
 
@@ -52,7 +55,41 @@ def _joint_sums(codes: np.ndarray, n_bins: int, clogc: np.ndarray) -> np.ndarray
     return kern.joint_clogc_dense(codes_t, n_bins, clogc, counter)
 
 
-def binned_mi_from_codes(codes, n_bins: int, *, backend: str = "auto", device=None) -> np.ndarray:
+def _checked_device(backend: str, s: int, device: Any) -> Any:
+    """The torch backend's device (default CPU), once S is known to fit its exact counts."""
+    if backend != "torch":
+        return device
+    from . import _binned_torch as kernel
+
+    if s >= kernel.MAX_EXACT_EXAMPLES:
+        raise InvalidInputError(
+            f"The torch binned MI counts in float32, exact below {kernel.MAX_EXACT_EXAMPLES:,} "
+            f"examples; received {s:,}. Use backend='numba'."
+        )
+    return check_device(device if device is not None else "cpu")
+
+
+def _binned_mi(codes: np.ndarray, n_bins: int, backend: str, device: Any) -> np.ndarray:
+    """`binned_mi_from_codes` on validated input; the one backend dispatch."""
+    s = codes.shape[0]
+    clogc = _clogc_table(s)
+    marginal = clogc[bin_counts(codes, n_bins)].sum(axis=1)
+    if backend == "torch":
+        from ._binned_torch import joint_clogc
+
+        joint = joint_clogc(*_dense_codes(codes), device=device)
+    else:
+        joint = _numba_joint_sums(codes, n_bins, clogc)
+    mi = marginal[:, None] + marginal[None, :]  # exactly symmetric
+    np.subtract(joint, mi, out=mi)
+    mi /= s
+    mi += np.log(s)
+    return mi
+
+
+def binned_mi_from_codes(
+    codes: Any, n_bins: int, *, backend: str = "auto", device: Any = None
+) -> np.ndarray:
     """Plug-in mutual information (nats) between every pair of columns of bin codes.
 
     Parameters
@@ -82,41 +119,31 @@ def binned_mi_from_codes(codes, n_bins: int, *, backend: str = "auto", device=No
     """
     backend = resolve_backend(backend, device, BINNED_BACKENDS)
     arr, n_bins = check_codes(codes, n_bins)
-    s = arr.shape[0]
-    clogc = _clogc_table(s)
-    marginal = clogc[bin_counts(arr, n_bins)].sum(axis=1)
-    if backend == "torch":
-        from ._binned_torch import joint_clogc
-
-        joint = joint_clogc(*_dense_codes(arr), device=device)
-    else:
-        joint = _joint_sums(arr, n_bins, clogc)
-    mi = marginal[:, None] + marginal[None, :]  # exactly symmetric
-    np.subtract(joint, mi, out=mi)
-    mi /= s
-    mi += np.log(s)
-    return mi
+    device = _checked_device(backend, arr.shape[0], device)
+    return _binned_mi(arr, n_bins, backend, device)
 
 
 def binned_mi(
-    acts,
+    acts: Any,
+    *,
     bins: int = DEFAULT_BINS,
     binning: str = "global",
     layer_sizes: Sequence[int] | None = None,
     paper_digitize: bool = False,
-    *,
     backend: str = "auto",
-    device=None,
+    device: Any = None,
 ) -> np.ndarray:
     """Binned mutual information (nats) between every pair of neurons.
 
-    ``binned_mi_from_codes(*bin_codes(acts, bins, binning, layer_sizes, paper_digitize),
-    backend=backend, device=device)``: see `bin_codes` for the binning (the same as
-    `entropy`'s) and `binned_mi_from_codes` for the estimator and its backends.
+    ``binned_mi_from_codes(*bin_codes(acts, ...), backend=backend, device=device)``: see
+    `bin_codes` for the binning (the same as `entropy`'s) and `binned_mi_from_codes`
+    for the estimator and its backends.
 
     Returns
     -------
     ndarray of shape (N, N), float64, symmetric, diagonal = binned entropy.
     """
-    codes, n_bins = bin_codes(acts, bins, binning, layer_sizes, paper_digitize)
-    return binned_mi_from_codes(codes, n_bins, backend=backend, device=device)
+    backend = resolve_backend(backend, device, BINNED_BACKENDS)
+    codes, n_bins = bin_codes(acts, bins=bins, binning=binning, layer_sizes=layer_sizes,
+                              paper_digitize=paper_digitize)
+    return _binned_mi(codes, n_bins, backend, _checked_device(backend, codes.shape[0], device))

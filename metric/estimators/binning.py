@@ -1,19 +1,29 @@
 """Equal-width binning of activations and the binned (plug-in) entropy per neuron.
 
 Bin assignment is numpy.histogram's, computed for all neurons at once; entropy is
-``H = -sum_b p_b ln p_b`` in nats with an optional Miller-Madow correction.
+``H = -sum_b p_b ln p_b`` in nats with an optional Miller-Madow correction. Layered as
+scikit-learn's ``_mutual_info``: private kernels on validated arrays (`_codes`,
+`_entropy`), one validation per input kind (`_check_binning`, `check_codes`), thin
+public functions with keyword-only options.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from infomem.errors import InvalidInputError
 
-from ._validation import BINNINGS, CORRECTIONS, check_acts, check_choice, check_int
-from ._validation import check_layer_sizes as _check_layer_sizes
+from ._validation import (
+    BINNINGS,
+    CORRECTIONS,
+    check_acts,
+    check_choice,
+    check_int,
+    check_layer_sizes,
+)
 from .defaults import DEFAULT_BINS
 
 __all__ = ["bin_codes", "entropy_from_codes", "entropy"]
@@ -21,10 +31,9 @@ __all__ = ["bin_codes", "entropy_from_codes", "entropy"]
 _CHUNK_COLS = 512  # columns binned at once: bounds temporary memory
 
 
-def _column_ranges(
-    arr: np.ndarray, binning: str, layer_sizes: Sequence[int] | None
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per-column (lo, hi) in the array's dtype for the chosen binning."""
+def _column_ranges(arr: np.ndarray, binning: str, sizes: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Per-column (lo, hi) in the array's dtype for the chosen binning (``sizes``: the
+    neurons per layer, for "layer")."""
     n = arr.shape[1]
     if binning == "global":
         lo = np.full(n, arr.min(), dtype=arr.dtype)
@@ -32,7 +41,6 @@ def _column_ranges(
     elif binning == "neuron":
         lo, hi = arr.min(axis=0), arr.max(axis=0)
     else:
-        sizes = _check_layer_sizes(layer_sizes, n)
         starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
         lo = np.repeat(np.minimum.reduceat(arr, starts, axis=1).min(axis=0), sizes)
         hi = np.repeat(np.maximum.reduceat(arr, starts, axis=1).max(axis=0), sizes)
@@ -90,8 +98,40 @@ def _paper_index(a: np.ndarray, lo: np.ndarray, hi: np.ndarray, bins: int) -> np
     return idx
 
 
+def _check_binning(
+    acts: Any, bins: Any, binning: Any, layer_sizes: Any
+) -> tuple[np.ndarray, int, list[int]]:
+    """(activations, B, neurons per layer; [] unless "layer"): the binning options,
+    validated once."""
+    arr = check_acts(acts)
+    bins = check_int(bins, "bins", 2)
+    check_choice(binning, "binning", BINNINGS)
+    sizes = check_layer_sizes(layer_sizes, arr.shape[1]) if binning == "layer" else []
+    return arr, bins, sizes
+
+
+def _codes(
+    arr: np.ndarray, bins: int, binning: str, sizes: list[int], paper_digitize: bool
+) -> tuple[np.ndarray, int]:
+    """`bin_codes` on validated input."""
+    lo, hi = _column_ranges(arr, binning, sizes)
+    n_bins = bins + 1 if paper_digitize else bins
+    codes = np.empty(arr.shape, dtype=np.min_scalar_type(n_bins - 1))
+    if paper_digitize:
+        for start in range(0, arr.shape[1], _CHUNK_COLS):
+            sl = slice(start, start + _CHUNK_COLS)
+            codes[:, sl] = _paper_index(arr[:, sl], lo[sl], hi[sl], bins)
+        return codes, n_bins
+    edges = _histogram_edges(lo, hi, bins, arr.dtype)
+    for start in range(0, arr.shape[1], _CHUNK_COLS):
+        sl = slice(start, start + _CHUNK_COLS)
+        codes[:, sl] = _histogram_index(arr[:, sl], lo[sl], hi[sl], edges[:, sl], bins)
+    return codes, n_bins
+
+
 def bin_codes(
-    acts,
+    acts: Any,
+    *,
     bins: int = DEFAULT_BINS,
     binning: str = "global",
     layer_sizes: Sequence[int] | None = None,
@@ -103,7 +143,7 @@ def bin_codes(
     ----------
     acts : array of shape (S, N)
         Activations, S examples x N neurons, finite.
-    bins : int, default 100
+    bins : int, default DEFAULT_BINS (100)
         Number of equal-width bins B (>= 2).
     binning : {"global", "layer", "neuron"}, default "global"
         Where the range [lo, hi] comes from: all values, each layer's values
@@ -126,25 +166,11 @@ def bin_codes(
     n_bins : int
         B, or B + 1 with ``paper_digitize``.
     """
-    arr = check_acts(acts)
-    bins = check_int(bins, "bins", 2)
-    check_choice(binning, "binning", BINNINGS)
-    lo, hi = _column_ranges(arr, binning, layer_sizes)
-    n_bins = bins + 1 if paper_digitize else bins
-    codes = np.empty(arr.shape, dtype=np.min_scalar_type(n_bins - 1))
-    if paper_digitize:
-        for start in range(0, arr.shape[1], _CHUNK_COLS):
-            sl = slice(start, start + _CHUNK_COLS)
-            codes[:, sl] = _paper_index(arr[:, sl], lo[sl], hi[sl], bins)
-        return codes, n_bins
-    edges = _histogram_edges(lo, hi, bins, arr.dtype)
-    for start in range(0, arr.shape[1], _CHUNK_COLS):
-        sl = slice(start, start + _CHUNK_COLS)
-        codes[:, sl] = _histogram_index(arr[:, sl], lo[sl], hi[sl], edges[:, sl], bins)
-    return codes, n_bins
+    arr, bins, sizes = _check_binning(acts, bins, binning, layer_sizes)
+    return _codes(arr, bins, binning, sizes, paper_digitize)
 
 
-def check_codes(codes, n_bins) -> tuple[np.ndarray, int]:
+def check_codes(codes: Any, n_bins: Any) -> tuple[np.ndarray, int]:
     """Validate integer bin codes (S x N) and their bin count."""
     n_bins = check_int(n_bins, "n_bins", 1)
     arr = np.asarray(codes)
@@ -179,7 +205,19 @@ def bin_counts(codes: np.ndarray, n_bins: int) -> np.ndarray:
     return out
 
 
-def entropy_from_codes(codes, n_bins: int, correction: str | None = None) -> np.ndarray:
+def _entropy(codes: np.ndarray, n_bins: int, correction: str | None) -> np.ndarray:
+    """`entropy_from_codes` on validated input."""
+    from scipy.special import entr
+
+    counts = bin_counts(codes, n_bins)
+    s = codes.shape[0]
+    h = entr(counts / s).sum(axis=1)
+    if correction == "miller-madow":
+        h += (np.count_nonzero(counts, axis=1) - 1) / (2.0 * s)
+    return h
+
+
+def entropy_from_codes(codes: Any, n_bins: int, *, correction: str | None = None) -> np.ndarray:
     """Plug-in entropy (nats) of each column of bin codes.
 
     Parameters
@@ -197,20 +235,14 @@ def entropy_from_codes(codes, n_bins: int, correction: str | None = None) -> np.
     ndarray of shape (N,), float64
         ``H = -sum_b p_b ln p_b``, p_b = count_b / S; a constant neuron has H = 0.
     """
-    from scipy.special import entr
-
     check_choice(correction, "correction", CORRECTIONS)
     arr, n_bins = check_codes(codes, n_bins)
-    counts = bin_counts(arr, n_bins)
-    s = arr.shape[0]
-    h = entr(counts / s).sum(axis=1)
-    if correction == "miller-madow":
-        h += (np.count_nonzero(counts, axis=1) - 1) / (2.0 * s)
-    return h
+    return _entropy(arr, n_bins, correction)
 
 
 def entropy(
-    acts,
+    acts: Any,
+    *,
     bins: int = DEFAULT_BINS,
     binning: str = "global",
     layer_sizes: Sequence[int] | None = None,
@@ -219,8 +251,9 @@ def entropy(
 ) -> np.ndarray:
     """Binned entropy (nats) of each neuron's activations.
 
-    ``entropy_from_codes(*bin_codes(acts, ...), correction)``; see `bin_codes` for the
-    binning options. Binned entropy is biased downward for small S (Paninski 2003).
+    ``entropy_from_codes(*bin_codes(acts, ...), correction=correction)``; see `bin_codes`
+    for the binning options and `entropy_from_codes` for ``correction``. Binned entropy
+    is biased downward for small S (Paninski 2003).
 
     Returns
     -------
@@ -233,5 +266,5 @@ def entropy(
     Computation 15, 2003.
     """
     check_choice(correction, "correction", CORRECTIONS)
-    codes, n_bins = bin_codes(acts, bins, binning, layer_sizes, paper_digitize)
-    return entropy_from_codes(codes, n_bins, correction)
+    arr, bins, sizes = _check_binning(acts, bins, binning, layer_sizes)
+    return _entropy(*_codes(arr, bins, binning, sizes, paper_digitize), correction)

@@ -1,9 +1,10 @@
 """KSG mutual information between neurons (Kraskov et al. 2004, algorithm 1).
 
-Three layers, as in scikit-learn's ``_mutual_info``: compiled kernels (numba on the
-CPU in `_ksg_numba`, numba.cuda on a GPU in `_ksg_cuda`, brute-force torch in
-`_ksg_torch`), a validating dispatcher, and thin public functions. `ksg_mi_reference`
-is the per-pair oracle every fast path must equal.
+Layered as scikit-learn's ``_mutual_info``: kernels that compute and do not validate
+(numba on the CPU in `_ksg_numba`, numba.cuda on a GPU in `_ksg_cuda`, brute-force
+torch in `_ksg_torch`); one dispatcher that picks the backend's kernel (`_runner`);
+one validation of the input (`_checked`); thin public functions with keyword-only
+options. `ksg_mi_reference` is the per-pair oracle every fast path must equal.
 """
 
 from __future__ import annotations
@@ -16,7 +17,17 @@ import numpy as np
 
 from infomem.errors import InfomemError, InvalidInputError
 
-from ._validation import check_acts, check_int, check_pairs, resolve_backend
+from ._validation import (
+    check_acts,
+    check_device,
+    check_device_acts,
+    check_int,
+    check_k,
+    check_pairs,
+    is_torch_tensor,
+    resolve_backend,
+)
+from .defaults import DEFAULT_K
 
 __all__ = ["ksg_mi_reference", "ksg_mi_pairs", "ksg_mi"]
 
@@ -24,17 +35,13 @@ _PREP_CHUNK = 512  # neurons sorted at once while preparing
 # Pairs per block of `ksg_mi` (progress calls, memory of the index arrays): the GPU
 # needs many pairs per launch to fill its multiprocessors, torch's brute force few.
 _BLOCK_PAIRS = {"numba": 16384, "cuda": 1 << 16, "torch": 4096}
+# Pairs per thread task of the numba kernel: ~8 tasks per thread, at most 256 so the
+# threads finish a block together (0.1 s idle instead of 0.2 s at N = 384), at least 16
+# so that a task's overhead stays small.
+_PIECES_PER_THREAD = 8
+_PIECE_MAX = 256
+_PIECE_MIN = 16
 _T = TypeVar("_T")
-
-
-def _check_k(k: Any, s: int, shape: tuple[int, ...]) -> int:
-    k = check_int(k, "k", 1)
-    if s < k + 1:
-        raise InvalidInputError(
-            f"KSG with k={k} needs at least k+1 = {k + 1} examples; received {s} "
-            f"(activations of shape {shape}). Provide more examples or lower `k`."
-        )
-    return k
 
 
 def _psi_table(s: int) -> np.ndarray:
@@ -46,7 +53,7 @@ def _psi_table(s: int) -> np.ndarray:
     return table
 
 
-def ksg_mi_reference(x, y, k: int = 3) -> float:
+def ksg_mi_reference(x: Any, y: Any, *, k: int = DEFAULT_K) -> float:
     """Per-pair KSG estimate with scikit-learn's trees: the oracle for the fast paths.
 
     Computes exactly what scikit-learn's private
@@ -59,7 +66,7 @@ def ksg_mi_reference(x, y, k: int = 3) -> float:
     ----------
     x, y : array of shape (S,)
         Activations of two neurons over the same S examples (S >= k + 1).
-    k : int, default 3
+    k : int, default DEFAULT_K (3)
         Number of nearest neighbours.
 
     Returns
@@ -76,7 +83,7 @@ def ksg_mi_reference(x, y, k: int = 3) -> float:
     )
 
 
-def _reference_counts(x, y, k: int) -> tuple[np.ndarray, np.ndarray]:
+def _reference_counts(x: Any, y: Any, k: int) -> tuple[np.ndarray, np.ndarray]:
     """(n_x, n_y), float arrays of shape (S,): `ksg_mi_reference`'s neighbour counts,
     by scikit-learn's trees, for tests of the kernels' counts."""
     try:
@@ -95,7 +102,7 @@ def _reference_counts(x, y, k: int) -> tuple[np.ndarray, np.ndarray]:
         )
     both = check_acts(np.stack([xa, ya], axis=1)).astype(np.float64)
     s = both.shape[0]
-    k = _check_k(k, s, both.shape)
+    k = check_k(k, s, both.shape)
     xcol, ycol = both[:, :1], both[:, 1:]
     nn = NearestNeighbors(metric="chebyshev", n_neighbors=k).fit(both)
     radius = np.nextafter(nn.kneighbors()[0][:, -1], 0)
@@ -143,21 +150,23 @@ class _Prepared:
     """Per-neuron sort order, ranks, columns and search levels for the numba kernel."""
 
     def __init__(self, arr: np.ndarray, neurons: np.ndarray):
-        from ._ksg_numba import COLUMN_SIZE, levels_size, prepare
+        from ._ksg_levels import levels_size
+        from ._ksg_prepare import COLUMN_SIZE, prepare
 
         s, n = arr.shape[0], neurons.size
         self.x = _neuron_rows(arr, neurons)
-        n_cols = max(1, round(math.sqrt(s) / COLUMN_SIZE))
+        target_columns = max(1, round(math.sqrt(s) / COLUMN_SIZE))
         self.levels = np.empty((n, 2, levels_size(s)), dtype=np.float64)
         self.order = np.empty((n, s), dtype=np.int32)
         self.rank = np.empty((n, s), dtype=np.int32)
-        self.colex = np.empty((n, s), dtype=np.int32)
-        self.bndp = np.empty((n, n_cols + 3), dtype=np.int32)
-        self.ncol = np.empty(n, dtype=np.int32)
-        fields = (self.levels, self.order, self.rank, self.colex, self.bndp, self.ncol)
+        self.column_of = np.empty((n, s), dtype=np.int32)
+        self.column_bounds = np.empty((n, target_columns + 3), dtype=np.int32)
+        self.column_counts = np.empty(n, dtype=np.int32)
+        fields = (self.levels, self.order, self.rank, self.column_of, self.column_bounds,
+                  self.column_counts)
 
         def run(a: int, b: int) -> None:
-            prepare(self.x[a:b], n_cols, *(f[a:b] for f in fields))
+            prepare(self.x[a:b], target_columns, *(f[a:b] for f in fields))
 
         _on_threads(run, n, max(1, -(-n // _n_threads())))
         self.psi = _psi_table(s)
@@ -168,18 +177,36 @@ def _numba_pairs(prep: _Prepared, rows: np.ndarray, cols: np.ndarray, k: int) ->
     from ._ksg_numba import ksg_pairs
 
     def run(a: int, b: int) -> np.ndarray:
-        return ksg_pairs(prep.levels, prep.x, prep.order, prep.rank, prep.colex, prep.bndp,
-                         prep.ncol, rows[a:b], cols[a:b], k, prep.psi)
+        return ksg_pairs(prep.levels, prep.x, prep.order, prep.rank, prep.column_of,
+                         prep.column_bounds, prep.column_counts, rows[a:b], cols[a:b], k, prep.psi)
 
-    # pieces small enough that the threads finish together, large enough to be cheap
-    piece = int(max(16, min(256, rows.size // (8 * _n_threads()) + 1)))
+    piece = int(max(_PIECE_MIN, min(_PIECE_MAX, rows.size // (_PIECES_PER_THREAD * _n_threads()) + 1)))
     return np.concatenate(_on_threads(run, rows.size, piece))
 
 
-def _prepared_runner(arr: np.ndarray, neurons: np.ndarray, k: int, backend: str,
-                     device) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
-    """Prepare ``neurons`` (columns of the validated ``arr``) once for the numba or cuda
-    kernel; return ``run(rows, cols)``, the MI of pairs given as indices into them."""
+def _checked(acts: Any, k: Any, backend: str, device: Any) -> tuple[Any, int, Any]:
+    """(activations, k, device), validated for ``backend``: a float numpy array, or for
+    torch a tensor on a GPU, checked where it lies; torch's device resolved (default:
+    the tensor's, else the CPU)."""
+    if backend == "torch" and is_torch_tensor(acts) and acts.device.type != "cpu":
+        data = check_device_acts(acts)
+        device = check_device(device) if device is not None else data.device
+    else:
+        data = check_acts(acts, min_examples=1)
+        if backend == "torch":
+            device = check_device(device if device is not None else "cpu")
+    return data, check_k(k, data.shape[0], tuple(data.shape)), device
+
+
+def _runner(data: Any, neurons: np.ndarray, k: int, backend: str,
+            device: Any) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
+    """The one backend dispatch: prepare ``neurons`` (columns of the `_checked` data)
+    once for ``backend``'s kernel; return ``run(rows, cols)``, the MI of pairs given as
+    indices into them."""
+    if backend == "torch":
+        from ._ksg_torch import TorchPairs, neuron_rows
+
+        return TorchPairs(neuron_rows(data, neurons, device), k, _psi_table(data.shape[0])).pairs
     if backend == "cuda":
         try:
             from ._ksg_cuda import CudaPairs
@@ -188,12 +215,20 @@ def _prepared_runner(arr: np.ndarray, neurons: np.ndarray, k: int, backend: str,
                 f"backend='cuda' cannot load numba.cuda ({e}). Install the GPU extra, "
                 "`pip install infomem[gpu]`, or use backend='numba'."
             ) from e
-        return CudaPairs(_neuron_rows(arr, neurons), k, device, _psi_table(arr.shape[0])).pairs
-    prep = _Prepared(arr, neurons)
+        return CudaPairs(_neuron_rows(data, neurons), k, device, _psi_table(data.shape[0])).pairs
+    prep = _Prepared(data, neurons)
     return lambda r, c: _numba_pairs(prep, r, c, k)
 
 
-def ksg_mi_pairs(acts, rows, cols, k: int = 3, *, backend: str = "auto", device=None):
+def ksg_mi_pairs(
+    acts: Any,
+    rows: Any,
+    cols: Any,
+    *,
+    k: int = DEFAULT_K,
+    backend: str = "auto",
+    device: Any = None,
+) -> np.ndarray:
     """KSG mutual information (nats) for the given pairs of neurons.
 
     Parameters
@@ -203,7 +238,7 @@ def ksg_mi_pairs(acts, rows, cols, k: int = 3, *, backend: str = "auto", device=
     rows, cols : integer arrays of shape (P,)
         Pair p is neurons ``(rows[p], cols[p])``; ``rows[p] == cols[p]`` gives the
         self-MI. The building block for blocking, pair sharding and the GPU path.
-    k : int, default 3
+    k : int, default DEFAULT_K (3)
         Number of nearest neighbours.
     backend : {"auto", "numba", "cuda", "torch"}, default "auto"
         "numba": compiled CPU kernel, parallel over pairs. "cuda": numba.cuda kernel on
@@ -222,17 +257,12 @@ def ksg_mi_pairs(acts, rows, cols, k: int = 3, *, backend: str = "auto", device=
         agree to rounding of the final sums), negative values kept.
     """
     backend = resolve_backend(backend, device)
-    if backend == "torch":
-        from ._ksg_torch import torch_pairs
-
-        return torch_pairs(acts, rows, cols, k, device)
-    arr = check_acts(acts, min_examples=1)
-    k = _check_k(k, arr.shape[0], arr.shape)
-    r, c = check_pairs(rows, cols, arr.shape[1])
+    data, k, device = _checked(acts, k, backend, device)
+    r, c = check_pairs(rows, cols, data.shape[1])
     if r.size == 0:
         return np.empty(0, dtype=np.float64)
     neurons, inverse = np.unique(np.concatenate([r, c]), return_inverse=True)
-    run = _prepared_runner(arr, neurons, k, backend, device)
+    run = _runner(data, neurons, k, backend, device)
     inverse = inverse.astype(np.int64)
     return run(inverse[: r.size], inverse[r.size :])
 
@@ -252,11 +282,11 @@ def _pair_blocks(n: int, block_pairs: int) -> Iterator[tuple[np.ndarray, np.ndar
 
 
 def ksg_mi(
-    acts,
-    k: int = 3,
+    acts: Any,
     *,
+    k: int = DEFAULT_K,
     backend: str = "auto",
-    device=None,
+    device: Any = None,
     progress: Callable[[int], Any] | None = None,
     block_pairs: int | None = None,
 ) -> np.ndarray:
@@ -272,7 +302,7 @@ def ksg_mi(
     ----------
     acts : array or torch tensor of shape (S, N)
         Activations, S examples x N neurons, finite; S >= k + 1.
-    k : int, default 3
+    k : int, default DEFAULT_K (3)
         Number of nearest neighbours.
     backend : {"auto", "numba", "cuda", "torch"}, default "auto"
         See `ksg_mi_pairs`.
@@ -306,19 +336,9 @@ def ksg_mi(
     backend = resolve_backend(backend, device)
     block = check_int(block_pairs if block_pairs is not None else _BLOCK_PAIRS[backend],
                       "block_pairs", 1)
-    run: Callable[[np.ndarray, np.ndarray], np.ndarray]
-    if backend == "torch":
-        from ._ksg_torch import TorchPairs
-
-        runner = TorchPairs(acts, k, device)
-        n = runner.n_neurons
-        run = runner.pairs
-    else:
-        arr = check_acts(acts, min_examples=1)
-        k = _check_k(k, arr.shape[0], arr.shape)
-        n = arr.shape[1]
-        run = _prepared_runner(arr, np.arange(n), k, backend, device)
-
+    data, k, device = _checked(acts, k, backend, device)
+    n = data.shape[1]
+    run = _runner(data, np.arange(n), k, backend, device)
     out = np.empty((n, n), dtype=np.float64)
     for r, c in _pair_blocks(n, block):
         vals = run(r, c)

@@ -104,7 +104,7 @@ def test_torch_backend_refuses_inexact_counts(monkeypatch):
     import infomem.estimators._binned_torch as kernel
     from infomem.errors import InvalidInputError
 
-    monkeypatch.setattr(kernel, "_MAX_EXACT", 10)
+    monkeypatch.setattr(kernel, "MAX_EXACT_EXAMPLES", 10)
     with pytest.raises(InvalidInputError, match="backend='numba'"):
         binned_mi_from_codes(np.zeros((12, 2), dtype=np.int64), 3, backend="torch")
 

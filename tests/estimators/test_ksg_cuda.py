@@ -47,13 +47,13 @@ for i in range(int(data["n_cases"])):
     rows, cols = np.triu_indices(a.shape[1])
     pairs = kc.CudaPairs(np.ascontiguousarray(a.T), k, "cuda:0", _psi_table(a.shape[0]))
     out[f"mi{i}"], out[f"counts{i}"] = pairs.counts(rows, cols)
-    out[f"public{i}"] = ksg_mi_pairs(a, rows[::-1], cols[::-1], k, backend="cuda")[::-1]
+    out[f"public{i}"] = ksg_mi_pairs(a, rows[::-1], cols[::-1], k=k, backend="cuda")[::-1]
 a = data["matrix"]
 for threads in (1, 2, 32):  # the per-thread sums and the tree change, not the counts
     pairs = kc.CudaPairs(np.ascontiguousarray(a.T), 3, None, _psi_table(a.shape[0]), threads)
     out[f"threads{threads}"] = pairs.pairs(*np.triu_indices(a.shape[1]))
 kc.SCRATCH_BYTES = 3 * 12 * a.shape[0]  # 3 pairs per launch
-out["matrix"] = ksg_mi(a, 3, backend="cuda", block_pairs=4)
+out["matrix"] = ksg_mi(a, k=3, backend="cuda", block_pairs=4)
 np.savez(OUT, **out)
 """
 
@@ -90,10 +90,10 @@ def test_simulated_kernel_equals_reference_and_numba(sim, i):
     for p, (r, c) in enumerate(zip(rows, cols, strict=True)):
         nx, ny = _reference_counts(a[:, r], a[:, c], k)
         np.testing.assert_array_equal(out[f"counts{i}"][p], np.stack([nx, ny]) + 1)
-    ref = np.array([ksg_mi_reference(a[:, r], a[:, c], k) for r, c in zip(rows, cols, strict=True)])
+    ref = np.array([ksg_mi_reference(a[:, r], a[:, c], k=k) for r, c in zip(rows, cols, strict=True)])
     _close(out[f"mi{i}"], ref)
     _close(out[f"public{i}"], ref)
-    _close(out[f"public{i}"], ksg_mi_pairs(a, rows, cols, k, backend="numba"))
+    _close(out[f"public{i}"], ksg_mi_pairs(a, rows, cols, k=k, backend="numba"))
 
 
 def test_simulated_matrix_blocks_launches_and_threads(sim):
@@ -103,7 +103,7 @@ def test_simulated_matrix_blocks_launches_and_threads(sim):
     m = out["matrix"]
     np.testing.assert_array_equal(m, m.T)
     rows, cols = np.triu_indices(a.shape[1])
-    ref = np.array([ksg_mi_reference(a[:, r], a[:, c], 3) for r, c in zip(rows, cols, strict=True)])
+    ref = np.array([ksg_mi_reference(a[:, r], a[:, c], k=3) for r, c in zip(rows, cols, strict=True)])
     _close(m[rows, cols], ref)
     for threads in (1, 2, 32):
         _close(out[f"threads{threads}"], ref)
@@ -153,10 +153,10 @@ def test_gpu_kernel_equals_reference_s2500():
     for kind in ("correlated", "ties", "relu", "constant"):
         a = _dataset(kind, 2500, seed=7)
         rows, cols = np.array([0, 0, 2, 4, 1, 3]), np.array([1, 5, 3, 5, 1, 4])
-        ref = np.array([ksg_mi_reference(a[:, r], a[:, c], 3) for r, c in zip(rows, cols, strict=True)])
-        _close(ksg_mi_pairs(a, rows, cols, 3, backend="cuda"), ref)
+        ref = np.array([ksg_mi_reference(a[:, r], a[:, c], k=3) for r, c in zip(rows, cols, strict=True)])
+        _close(ksg_mi_pairs(a, rows, cols, k=3, backend="cuda"), ref)
     a = _dataset("ties", 300, seed=1)
-    _close(ksg_mi(a, 3, device="cuda"), ksg_mi(a, 3, backend="numba"))
+    _close(ksg_mi(a, k=3, device="cuda"), ksg_mi(a, k=3, backend="numba"))
 
 
 KERNEL_SIGNATURE = (  # ksg_block's arguments as CudaPairs passes them

@@ -54,16 +54,16 @@ def test_non_numeric_and_empty():
 
 
 def test_too_few_examples_for_ksg():
-    msg = _raises("k\\+1", ksg_mi, ACTS[:3], 3)
+    msg = _raises("k\\+1", ksg_mi, ACTS[:3], k=3)
     assert "received 3" in msg and "4" in msg and "lower `k`" in msg
-    _raises("received 3", ksg_mi_pairs, ACTS[:3], [0], [1], 3)
-    _raises("received 1", ksg_mi_reference, [1.0], [2.0], 1)
+    _raises("received 3", ksg_mi_pairs, ACTS[:3], [0], [1], k=3)
+    _raises("received 1", ksg_mi_reference, [1.0], [2.0], k=1)
 
 
 @pytest.mark.parametrize("backend", ["numba", "torch"])
 def test_bad_k(backend):
-    _raises("`k` must be >= 1", ksg_mi, ACTS, 0, backend=backend)
-    _raises("integer", ksg_mi_pairs, ACTS, [0], [1], 2.5, backend=backend)
+    _raises("`k` must be >= 1", ksg_mi, ACTS, k=0, backend=backend)
+    _raises("integer", ksg_mi_pairs, ACTS, [0], [1], k=2.5, backend=backend)
 
 
 def test_bad_bins_and_names():
@@ -135,3 +135,18 @@ def test_devices_that_do_not_exist_are_one_line_errors():
         binned_mi_from_codes(np.zeros((5, 2), dtype=np.int64), 3, backend="torch", device="cuda:99")
     with pytest.raises(InvalidInputError, match="CUDA"):
         ksg_mi(ACTS, backend="torch", device="cuda:99")
+
+
+def test_tensors_are_checked_where_they_lie():
+    """`check_device_acts` (GPU tensors, not copied to the host) says what `check_acts` says."""
+    import torch
+
+    from infomem.estimators._validation import check_device_acts
+
+    assert "3-D tensor" in _raises("2-D", check_device_acts, torch.zeros(2, 3, 4))
+    _raises("real numbers", check_device_acts, torch.zeros(5, 2, dtype=torch.bool))
+    _raises("examples and neurons", check_device_acts, torch.zeros(0, 3))
+    t = torch.from_numpy(ACTS.copy())
+    t[3, 2] = float("nan")
+    assert "1 in neuron column 2" in _raises("NaN or infinite", check_device_acts, t)
+    assert check_device_acts(torch.from_numpy(ACTS)).shape == ACTS.shape
