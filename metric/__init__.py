@@ -22,6 +22,8 @@ _LAZY = {
     "capture": "infomem.capture",
     "compare": "infomem.selection",
     "unit_mem_score": "infomem.unitmem_score",
+    "extraction": "infomem.extraction",
+    "ExtractionResult": "infomem.extraction",
     "UnitMemReport": "infomem.unitmem_report",
     "Comparison": "infomem.selection",
     "InfoMem": "infomem.evaluate_module",

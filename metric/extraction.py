@@ -1,0 +1,341 @@
+"""Verbatim extraction and a membership signal for causal language models.
+
+Each text long enough is split into a prefix of P tokens and the next L tokens; the
+model greedy-decodes L tokens from the prefix, and the text is *extracted* when all L
+come out verbatim (k-extractable, Carlini et al. 2022). Min-K% Prob (Shi et al. 2024)
+scores how likely the model finds the whole text. With a reference split the model
+cannot have seen, a one-sided Mann-Whitney U test asks whether the candidates look more
+memorized than the reference (METHOD.md, "Extraction memorization").
+
+Layers: statistics in :mod:`infomem.estimators.membership` (pure), decoding in
+:mod:`infomem.decoding` (torch), the result as data in :mod:`infomem.extraction_result`;
+this module loads and checks the model and inputs and puts them together.
+
+References
+----------
+Carlini, N. et al. (2022). Quantifying Memorization Across Neural Language Models. ICLR 2023.
+Shi, W. et al. (2024). Detecting Pretraining Data from Large Language Models. ICLR 2024.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from infomem.decoding import greedy_decode, token_logprobs
+from infomem.errors import InvalidInputError
+from infomem.estimators._validation import check_int
+from infomem.estimators.membership import (
+    CONFIDENCE,
+    MannWhitney,
+    check_min_k,
+    is_extracted,
+    mann_whitney,
+    matched_fraction,
+    min_k_prob,
+    wilson_interval,
+)
+from infomem.extraction_result import ExtractionRecord, ExtractionResult
+
+__all__ = [
+    "extraction",
+    "ExtractionResult",
+    "ExtractionRecord",
+    "matched_fraction",
+    "is_extracted",
+    "min_k_prob",
+    "mann_whitney",
+    "MannWhitney",
+    "wilson_interval",
+    "greedy_decode",
+    "token_logprobs",
+]
+
+
+def _not_causal(name: str, what: str) -> InvalidInputError:
+    return InvalidInputError(
+        f"Extraction needs a causal language model with an LM head (a *ForCausalLM); "
+        f"received {name} ({what}). Load a decoder such as GPT-2 or Llama with "
+        "AutoModelForCausalLM."
+    )
+
+
+def _check_causal(model: Any) -> None:
+    from infomem.models import model_kind
+
+    config = getattr(model, "config", None)
+    if config is None:
+        raise _not_causal(type(model).__name__, "not a transformers model")
+    kind = model_kind(config)
+    if kind != "text-decoder":
+        raise _not_causal(type(model).__name__, f"a {kind}")
+    get_head = getattr(model, "get_output_embeddings", None)
+    if get_head is None or get_head() is None:
+        raise _not_causal(type(model).__name__, "a decoder without an LM head")
+
+
+def _load(model_id: str, *, device_map: Any) -> tuple[Any, Any]:
+    """AutoModelForCausalLM + AutoTokenizer, refusing non-causal configs before the weights."""
+    import transformers
+
+    from infomem.models import check_device_map, load_error, model_kind
+
+    check_device_map(device_map)
+    try:
+        config = transformers.AutoConfig.from_pretrained(model_id)
+    except (OSError, ValueError) as e:
+        raise load_error(model_id, e) from e
+    if model_kind(config) != "text-decoder":
+        raise _not_causal(model_id, f"a {model_kind(config)}, model_type {config.model_type!r}")
+    kwargs = {} if device_map is None else {"device_map": device_map}
+    try:
+        tokenizer = transformers.AutoTokenizer.from_pretrained(model_id)
+        model = transformers.AutoModelForCausalLM.from_pretrained(model_id, **kwargs)
+    except (OSError, ValueError) as e:
+        raise load_error(model_id, e) from e
+    return model.eval(), tokenizer
+
+
+def _resolve(model: Any, tokenizer: Any, device_map: Any) -> tuple[Any, Any, str]:
+    """(causal LM, tokenizer, display id) from an id/path, a LoadedModel or a model."""
+    if isinstance(model, (str, Path)):
+        lm, tok = _load(str(model), device_map=device_map)
+        return lm, tok if tokenizer is None else tokenizer, str(model)
+    if hasattr(model, "processor") and hasattr(model, "kind"):  # infomem.models.LoadedModel
+        model, tokenizer = model.model, model.processor if tokenizer is None else tokenizer
+    _check_causal(model)
+    if tokenizer is None:
+        raise InvalidInputError(
+            f"A loaded {type(model).__name__} needs its tokenizer: pass `tokenizer=`."
+        )
+    name = getattr(model.config, "_name_or_path", "") or type(model).__name__
+    return model, tokenizer, name
+
+
+def _leading_special_ids(tokenizer: Any) -> list[int]:
+    """Special tokens the tokenizer puts before a text (BOS, [CLS]); trailing ones dropped."""
+    probe = "the"
+    plain = tokenizer(probe, add_special_tokens=False)["input_ids"]
+    full = tokenizer(probe)["input_ids"]
+    for start in range(len(full) - len(plain) + 1):
+        if full[start:start + len(plain)] == plain:
+            return list(full[:start])
+    return []
+
+
+def _pad_id(tokenizer: Any) -> int:
+    for name in ("pad_token_id", "eos_token_id", "unk_token_id"):
+        value = getattr(tokenizer, name, None)
+        if isinstance(value, int):
+            return value
+    return 0
+
+
+def _position_limit(model: Any) -> int | None:
+    value = getattr(model.config, "max_position_embeddings", None)
+    return value if isinstance(value, int) and value > 0 else None
+
+
+def _check_texts(texts: Any, name: str) -> list[str]:
+    if isinstance(texts, str) or not isinstance(texts, Sequence) or len(texts) == 0:
+        raise InvalidInputError(
+            f"`{name}` must be a non-empty list of strings; received {type(texts).__name__}."
+        )
+    bad = next((t for t in texts if not isinstance(t, str)), None)
+    if bad is not None:
+        raise InvalidInputError(f"`{name}` must hold strings; received a {type(bad).__name__}.")
+    return list(texts)
+
+
+def _warn_overlap(texts: Sequence[str], reference: Sequence[str]) -> None:
+    shared = set(texts) & set(reference)
+    if set(texts) == set(reference):
+        warnings.warn("`reference` is identical to the candidate texts: the test compares a split "
+                      "with itself (AUC 0.5); pass texts the model cannot have seen.", stacklevel=3)
+    elif shared:
+        warnings.warn(f"{len(shared)} `reference` texts are also candidates; the reference should "
+                      "hold texts the model cannot have seen.", stacklevel=3)
+
+
+class _Run:
+    """Everything one extraction run shares across its splits."""
+
+    def __init__(self, model: Any, tokenizer: Any, *, prefix: int, suffix: int, min_k: float,
+                 max_length: int, batch_size: int, progress: bool) -> None:
+        self.model, self.tokenizer = model, tokenizer
+        self.prefix, self.suffix, self.min_k, self.batch_size = prefix, suffix, min_k, batch_size
+        self.lead = _leading_special_ids(tokenizer)
+        self.pad_id = _pad_id(tokenizer)
+        limit = _position_limit(model)
+        self.needed = prefix + suffix
+        if limit is not None and self.needed + len(self.lead) > limit:
+            raise InvalidInputError(
+                f"`prefix_tokens` + `suffix_tokens` = {self.needed} exceeds the model's "
+                f"{limit - len(self.lead)} positions; pass smaller values."
+            )
+        room = max_length if limit is None else min(max_length, limit - len(self.lead))
+        self.max_length = max(self.needed, room)  # Min-K% sees at least the tested window
+        self.progress = progress
+        self.timings = {"decode_seconds": 0.0, "score_seconds": 0.0}
+
+    def tokenize(self, texts: Sequence[str], name: str) -> list[tuple[int, list[int]]]:
+        """(index, token ids) of the texts with at least prefix + suffix tokens."""
+        # verbose=False: a document longer than the tokenizer's max length is fine here.
+        ids = self.tokenizer(list(texts), add_special_tokens=False, verbose=False)["input_ids"]
+        used = [(i, list(x)) for i, x in enumerate(ids) if len(x) >= self.needed]
+        if not used:
+            longest = max(len(x) for x in ids)
+            raise InvalidInputError(
+                f"No text in `{name}` is long enough: extraction needs at least {self.needed} tokens "
+                f"(prefix_tokens={self.prefix} + suffix_tokens={self.suffix}); the longest of "
+                f"{len(ids)} has {longest}. Pass longer texts or smaller token counts."
+            )
+        return used
+
+    def measure(self, used: Sequence[tuple[int, list[int]]], name: str) -> tuple[ExtractionRecord, ...]:
+        from tqdm.auto import tqdm
+
+        prompts = [self.lead + ids[: self.prefix] for _, ids in used]
+        targets = np.array([ids[self.prefix:self.needed] for _, ids in used], dtype=np.int64)
+        with tqdm(total=2 * len(used), desc=f"extraction ({name})", unit="ex",
+                  disable=not self.progress, leave=False) as bar:
+            t0 = time.perf_counter()
+            generated = greedy_decode(self.model, prompts, max_new_tokens=self.suffix,
+                                      pad_token_id=self.pad_id, batch_size=self.batch_size,
+                                      on_batch=bar.update)
+            t1 = time.perf_counter()
+            logprobs = token_logprobs(self.model, [self.lead + ids[: self.max_length] for _, ids in used],
+                                      pad_token_id=self.pad_id, batch_size=self.batch_size,
+                                      on_batch=bar.update)
+        self.timings["decode_seconds"] += t1 - t0
+        self.timings["score_seconds"] += time.perf_counter() - t1
+        extracted = is_extracted(generated, targets)
+        matched = matched_fraction(generated, targets)
+        return tuple(
+            ExtractionRecord(index=i, extracted=bool(e), matched_fraction=float(m),
+                             min_k_prob=min_k_prob(lp, self.min_k))
+            for (i, _), e, m, lp in zip(used, extracted, matched, logprobs, strict=True)
+        )
+
+
+def extraction(
+    model: Any,
+    texts: Sequence[str],
+    *,
+    tokenizer: Any = None,
+    prefix_tokens: int = 32,
+    suffix_tokens: int = 32,
+    reference: Sequence[str] | None = None,
+    min_k: float = 0.2,
+    max_length: int = 512,
+    batch_size: int = 8,
+    device_map: Any = None,
+    progress: bool = True,
+) -> ExtractionResult:
+    """Verbatim extraction rate and Min-K% membership signal of a causal LM on texts.
+
+    Parameters
+    ----------
+    model : str, Path, transformers causal LM or infomem LoadedModel
+        A Hub id or local path is loaded with AutoModelForCausalLM and AutoTokenizer.
+    texts : list of str
+        Candidate texts ("was this in the training data?"). Texts shorter than
+        ``prefix_tokens + suffix_tokens`` tokens are skipped and counted.
+    tokenizer : transformers tokenizer, optional
+        Required with a loaded model.
+    prefix_tokens, suffix_tokens : int, default 32
+        P tokens of context, L tokens that must come out verbatim (Carlini et al. use
+        50 / 50). Counted without special tokens; a BOS the tokenizer adds is prepended.
+    reference : list of str, optional
+        Texts the model cannot have seen (e.g. written after its release). Adds one-sided
+        Mann-Whitney p-values and AUCs of Min-K% and matched fraction, candidates vs reference.
+    min_k : float, default 0.2
+        Share of lowest token log-probabilities averaged by Min-K% Prob.
+    max_length : int, default 512
+        Tokens of each text scored by Min-K% (capped by the model's positions).
+    batch_size : int, default 8
+    device_map : optional
+        Passed to ``from_pretrained`` when ``model`` is an id or path (accelerate sharding).
+    progress : bool, default True
+
+    Returns
+    -------
+    ExtractionResult
+
+    Notes
+    -----
+    Min-K% scores every text token that has context: all of them after a BOS, all but the
+    first without one. Longer texts tend to have lower Min-K% (more chances of a rare
+    token), so compare splits of similar lengths.
+    """
+    prefix = check_int(prefix_tokens, "prefix_tokens", 1)
+    suffix = check_int(suffix_tokens, "suffix_tokens", 1)
+    check_int(batch_size, "batch_size", 1)
+    check_int(max_length, "max_length", 1)
+    k = check_min_k(min_k)
+    texts = _check_texts(texts, "texts")
+    ref = None if reference is None else _check_texts(reference, "reference")
+    if ref is not None:
+        _warn_overlap(texts, ref)
+    lm, tok, model_id = _resolve(model, tokenizer, device_map)
+    run = _Run(lm, tok, prefix=prefix, suffix=suffix, min_k=k, max_length=max_length,
+               batch_size=batch_size, progress=progress)
+    used = run.tokenize(texts, "texts")
+    ref_used = None if ref is None else run.tokenize(ref, "reference")
+    was_training = lm.training
+    lm.eval()  # dropout would make greedy decoding random
+    try:
+        records = run.measure(used, "texts")
+        ref_records = None if ref_used is None else run.measure(ref_used, "reference")
+    finally:
+        lm.train(was_training)
+    settings = {"prefix_tokens": prefix, "suffix_tokens": suffix, "min_k": k,
+                "max_length": run.max_length, "confidence": CONFIDENCE,
+                "leading_special_tokens": len(run.lead)}
+    info = {"id": model_id, "architecture": type(lm).__name__,
+            "model_type": getattr(lm.config, "model_type", None),
+            "num_parameters": int(sum(p.numel() for p in lm.parameters()))}
+    return _summarize(records, len(texts), ref_records, None if ref is None else len(ref),
+                      settings=settings, model=info, timings=run.timings)
+
+
+def _summarize(
+    records: tuple[ExtractionRecord, ...],
+    n_texts: int,
+    ref_records: tuple[ExtractionRecord, ...] | None,
+    n_ref_texts: int | None,
+    *,
+    settings: dict[str, Any],
+    model: dict[str, Any],
+    timings: dict[str, float],
+) -> ExtractionResult:
+    """Rates, means and (with a reference split) the two Mann-Whitney tests."""
+    n_extracted = sum(r.extracted for r in records)
+    low, high = wilson_interval(n_extracted, len(records))
+    tests: dict[str, Any] = {}
+    if ref_records is not None and n_ref_texts is not None:
+        for key in ("min_k_prob", "matched_fraction"):
+            test = mann_whitney([getattr(r, key) for r in records],
+                                [getattr(r, key) for r in ref_records])
+            name = "min_k" if key == "min_k_prob" else key
+            tests[f"{name}_p_value"], tests[f"{name}_auc"] = test.p_value, test.auc
+        tests.update(
+            reference_extraction_rate=float(np.mean([r.extracted for r in ref_records])),
+            reference_mean_matched_fraction=float(np.mean([r.matched_fraction for r in ref_records])),
+            reference_mean_min_k_prob=float(np.mean([r.min_k_prob for r in ref_records])),
+            n_reference_texts=n_ref_texts, n_reference_used=len(ref_records),
+            n_reference_skipped=n_ref_texts - len(ref_records), reference_records=ref_records,
+        )
+    return ExtractionResult(
+        extraction_rate=n_extracted / len(records), extraction_rate_low=low,
+        extraction_rate_high=high, n_extracted=n_extracted,
+        mean_matched_fraction=float(np.mean([r.matched_fraction for r in records])),
+        mean_min_k_prob=float(np.mean([r.min_k_prob for r in records])),
+        n_texts=n_texts, n_used=len(records), n_skipped=n_texts - len(records), records=records,
+        settings=settings, model=model, timings=timings, **tests,
+    )

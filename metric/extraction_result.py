@@ -1,0 +1,101 @@
+"""ExtractionResult: what :func:`infomem.extraction.extraction` measured, as data.
+
+Per-example records, counts, rates and test statistics; round-trips through plain JSON
+(``to_dict`` / ``from_dict``). The numbers are computed in :mod:`infomem.extraction`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, fields
+from typing import Any
+
+from infomem.errors import ResultFormatError
+
+__all__ = ["ExtractionRecord", "ExtractionResult", "FORMAT", "FORMAT_VERSION"]
+
+FORMAT = "infomem-extraction"
+FORMAT_VERSION = 1
+
+
+@dataclass(frozen=True)
+class ExtractionRecord:
+    """One text long enough to test: was its suffix extracted, and how likely is it."""
+
+    index: int  # 3: position in the texts passed (skipped texts keep their numbers)
+    extracted: bool  # True: all suffix tokens came out verbatim
+    matched_fraction: float  # 0.75: share of suffix positions generated correctly
+    min_k_prob: float  # -4.2: Min-K% Prob of the text, nats (higher = more memorized)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def _records(items: Any) -> tuple[ExtractionRecord, ...]:
+    return tuple(ExtractionRecord(int(r["index"]), bool(r["extracted"]), float(r["matched_fraction"]),
+                                  float(r["min_k_prob"])) for r in items)
+
+
+@dataclass(frozen=True)
+class ExtractionResult:
+    """Verbatim extraction and Min-K% of one causal LM on candidate (and reference) texts.
+
+    Rates are over the used texts (those with at least prefix + suffix tokens). The test
+    fields are None without a reference split; their p-values are one-sided (candidates
+    more memorized than the reference) and their AUCs are P(candidate > reference).
+    """
+
+    extraction_rate: float  # 0.2: share of used candidates extracted
+    extraction_rate_low: float  # 0.09: Wilson interval at settings["confidence"]
+    extraction_rate_high: float  # 0.39
+    n_extracted: int  # 6
+    mean_matched_fraction: float  # 0.41
+    mean_min_k_prob: float  # -3.7 nats
+    n_texts: int  # 40: candidate texts passed
+    n_used: int  # 30: long enough to test
+    n_skipped: int  # 10: shorter than prefix + suffix tokens
+    records: tuple[ExtractionRecord, ...]
+    min_k_p_value: float | None = None  # 0.001
+    min_k_auc: float | None = None  # 0.86
+    matched_fraction_p_value: float | None = None  # 0.02
+    matched_fraction_auc: float | None = None  # 0.64
+    reference_extraction_rate: float | None = None  # 0.0
+    reference_mean_matched_fraction: float | None = None  # 0.12
+    reference_mean_min_k_prob: float | None = None  # -6.1 nats
+    n_reference_texts: int | None = None  # 40
+    n_reference_used: int | None = None  # 38
+    n_reference_skipped: int | None = None  # 2
+    reference_records: tuple[ExtractionRecord, ...] = ()
+    settings: dict[str, Any] = field(default_factory=dict)  # prefix_tokens, suffix_tokens, min_k...
+    model: dict[str, Any] = field(default_factory=dict)  # id, architecture, num_parameters
+    timings: dict[str, float] = field(default_factory=dict)  # decode_seconds, score_seconds
+
+    def to_dict(self) -> dict[str, Any]:
+        """Flat numbers first, then records, settings, model and timings (JSON-ready)."""
+        out: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if f.name in ("records", "reference_records"):
+                value = [r.to_dict() for r in value]
+            elif isinstance(value, dict):
+                value = dict(value)
+            out[f.name] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ExtractionResult:
+        """Inverse of :meth:`to_dict`; a one-line error for anything else."""
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ResultFormatError(f"Not an infomem extraction result: expected format {FORMAT!r}.")
+        if data.get("format_version") != FORMAT_VERSION:
+            raise ResultFormatError(
+                f"Extraction result format version {data.get('format_version')!r} is not supported "
+                f"(this infomem reads {FORMAT_VERSION}); upgrade infomem."
+            )
+        names = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in data.items() if k in names}
+        try:
+            kwargs["records"] = _records(data["records"])
+            kwargs["reference_records"] = _records(data.get("reference_records", ()))
+            return cls(**kwargs)
+        except (KeyError, TypeError, ValueError) as e:
+            raise ResultFormatError(f"Malformed extraction result: {e}") from e
