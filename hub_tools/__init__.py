@@ -6,7 +6,8 @@ Nothing here touches the Hub at import time; huggingface_hub itself loads on fir
   `.eval_results/` files and a readable section with a plot, as a PR by default.
 - :func:`publish_metric`: a Space holding the evaluate metric script, so
   ``evaluate.load("ORG/NAME")`` works; :func:`upload_space` (files, README YAML,
-  requirements, variables) for any Space, used by ``infomem deploy-space``.
+  requirements, variables) for any Space, used by ``infomem deploy-space``. Both Spaces
+  carry a copy of infomem (:mod:`infomem.hub.vendor`), so they build on the real Hub.
 - :func:`push_results` / :func:`load_results`: a dataset repo of results, one record per
   model x data x settings.
 """

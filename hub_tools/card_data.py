@@ -26,6 +26,7 @@ __all__ = [
     "eval_result_files",
     "is_hub_dataset",
     "annotate_card_text",
+    "our_source_url",
 ]
 
 SOURCE_NAME = "infomem"
@@ -118,6 +119,17 @@ def eval_results(result: Any, *, source_url: str | None = None) -> list[Any]:
 def _is_ours(entry: Any) -> bool:
     source = entry.get("source") if isinstance(entry, dict) else None
     return isinstance(source, dict) and source.get("name") == SOURCE_NAME
+
+
+def our_source_url(card_text: str) -> str | None:
+    """The `source.url` of infomem's model-index results in `card_text`, if it has any."""
+    index = parse_header(split_card(card_text).header).get("model-index")
+    for entry in index if isinstance(index, list) else []:
+        results = entry.get("results") if isinstance(entry, dict) else None
+        for result in results if isinstance(results, list) else []:
+            if _is_ours(result):
+                return str(result["source"].get("url") or "") or None
+    return None
 
 
 def _strip_ours(entry: dict[str, Any]) -> dict[str, Any] | None:

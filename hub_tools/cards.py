@@ -2,7 +2,9 @@
 
 One commit carries everything (README.md, the plot, the result JSON, the
 `.eval_results/` files), so a failure leaves nothing half-written. A run whose card
-and files would not change writes nothing and opens no PR.
+and files would not change writes nothing and opens no PR. The scores' `source_url`
+points at the result JSON on the revision written (`refs/pr/N` for a PR), where it exists;
+a new PR learns its number from its first commit, so a second one there sets the link.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from infomem.errors import InvalidInputError
 
@@ -23,8 +26,10 @@ from .card_data import (
     annotate_card_text,
     check_result_model,
     eval_result_files,
+    our_source_url,
 )
 from .client import HubSession, open_session
+from .errors import forbidden_advice
 
 __all__ = ["CardUpdate", "annotate_model_card", "annotate_card_file", "load_result", "PLOT_PATH",
            "RESULT_PATH", "COMMIT_TITLE"]
@@ -33,6 +38,13 @@ PLOT_PATH = "infomem/scores.png"
 RESULT_PATH = "infomem/result.json"
 COMMIT_TITLE = "infomem: add activation-diversity scores to the model card"
 _OUR_EVAL_FILES = tuple(f"{EVAL_RESULTS_DIR}/{metric}.yaml" for _a, metric, _n in METRICS)
+_DESCRIPTION = (
+    "Adds label-free memorization diagnostics computed with infomem (Bansal, Pruthi & "
+    "Belinkov, NeurIPS 2022): model-index eval results, `.eval_results/` entries and a "
+    "section with per-layer entropy, MI, settings and known limits. Only the infomem "
+    "parts of the card change."
+)
+_LINK_MESSAGE = "infomem: link the scores to the result in this pull request"
 
 
 @dataclass
@@ -47,6 +59,7 @@ class CardUpdate:
     pr_url: str | None = None
     commit_url: str | None = None
     revision: str | None = None  # "refs/pr/N" for a PR, else the branch
+    new_pr: bool = False  # this run opened the PR (else it updated an open one)
     dry_run: bool = False
 
     def summary(self) -> str:
@@ -58,7 +71,9 @@ class CardUpdate:
             return (f"Dry run: would write {', '.join(self.files)} to {self.repo_id}"
                     + (" (as a pull request)." if self.revision is None else f" ({self.revision})."))
         if self.pr_url:
-            return f"Opened {self.revision} on {self.repo_id}: {self.pr_url}"
+            number = str(self.revision).rsplit("/", 1)[-1]
+            verb = "Opened" if self.new_pr else "Updated"
+            return f"{verb} pull request #{number} on {self.repo_id}: {self.pr_url}"
         return f"Committed to {self.repo_id} ({self.revision}): {self.commit_url}"
 
 
@@ -144,6 +159,30 @@ def _result_bytes(result: Any) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+@dataclass
+class _Plan:
+    """The card and `.eval_results/` files to write, and what changes on the Hub."""
+
+    card: str
+    evals: dict[str, str]  # changed score files
+    stale: list[str]  # our score files no longer produced
+    changed: bool
+
+
+def _plan(old_card: str, remote: dict[str, bytes], result: Any, repo_id: str,
+          source_url: str) -> _Plan:
+    card = annotate_card_text(old_card, result, repo_id=repo_id, plot_path=PLOT_PATH,
+                              result_path=RESULT_PATH, source_url=source_url, force=True)
+    evals = eval_result_files(result, source_url=source_url)
+    stale = sorted(p for p in _OUR_EVAL_FILES if p in remote and p not in evals)
+    changed_evals = {p: t for p, t in evals.items() if remote.get(p) != t.encode()}
+    return _Plan(card, changed_evals, stale, bool(card != old_card or changed_evals or stale))
+
+
+def _source_url(session: HubSession, repo_id: str, revision: str) -> str:
+    return f"{session.page_url(repo_id)}/blob/{quote(revision, safe='')}/{RESULT_PATH}"
+
+
 def annotate_model_card(
     repo_id: str,
     result: Any,
@@ -161,7 +200,9 @@ def annotate_model_card(
     a readable section with the plot (`infomem/scores.png`) and the result JSON, in one
     commit. By default this opens a pull request (reusing your open infomem PR if any);
     `create_pr=False` commits to main (needs write access). `dry_run` computes the diff and
-    writes nothing (a token is then optional for public repos).
+    writes nothing (a token is then optional for public repos). The scores' source link
+    points at the result JSON on the revision written: a new PR learns its revision from
+    that commit, and a second one there sets the link (a dry run shows main's).
     """
     result = load_result(result)
     check_result_model(result, repo_id, force=force)
@@ -173,61 +214,63 @@ def annotate_model_card(
         base = existing_pr.git_reference if existing_pr is not None else main_sha
         remote = _remote_files(session, repo_id, base, ["README.md", *_OUR_EVAL_FILES])
     old_card = _decode(remote.get("README.md", b""), repo_id)
-    source_url = f"{session.page_url(repo_id)}/blob/main/{RESULT_PATH}"
-    new_card = annotate_card_text(old_card, result, repo_id=repo_id, plot_path=PLOT_PATH,
-                                  result_path=RESULT_PATH, source_url=source_url, force=True)
-    eval_files = eval_result_files(result, source_url=source_url)
-    stale = sorted(p for p in _OUR_EVAL_FILES if p in remote and p not in eval_files)
-    changed_evals = {p: t for p, t in eval_files.items() if remote.get(p) != t.encode()}
-    update = CardUpdate(repo_id, changed=bool(new_card != old_card or changed_evals or stale),
-                        diff=_diff(old_card, new_card), deleted=stale, dry_run=dry_run,
-                        revision=None if create_pr and existing_pr is None else (
-                            existing_pr.git_reference if existing_pr is not None else "main"))
-    if existing_pr is not None:
-        update.pr_url = existing_pr.url
+    revision = existing_pr.git_reference if existing_pr is not None else (None if create_pr else "main")
+
+    def plan_for(rev: str) -> _Plan:
+        return _plan(old_card, remote, result, repo_id, _source_url(session, repo_id, rev))
+
+    # Unchanged scores keep the link they were written with (e.g. a merged PR's revision).
+    kept = our_source_url(old_card)
+    plan = _plan(old_card, remote, result, repo_id, kept) if kept else plan_for(revision or "main")
+    update = CardUpdate(repo_id, changed=plan.changed, diff="", revision=revision, dry_run=dry_run,
+                        pr_url=existing_pr.url if existing_pr is not None else None)
     if not update.changed:
-        update.diff = ""
         return update
-    update.files = ["README.md", PLOT_PATH, RESULT_PATH, *sorted(changed_evals)]
+    if revision is not None:
+        plan = plan_for(revision)
+    update.diff, update.deleted = _diff(old_card, plan.card), plan.stale
+    update.files = ["README.md", PLOT_PATH, RESULT_PATH, *sorted(plan.evals)]
     if dry_run:
         return update
-    return _commit(session, update, new_card, changed_evals, result, create_pr=create_pr,
-                   pr_ref=existing_pr.git_reference if existing_pr is not None else None,
-                   parent=main_sha, message=commit_message or COMMIT_TITLE)
+    message = commit_message or COMMIT_TITLE
+    # A direct commit, and a new PR, build on the main we read: never overwrite a
+    # concurrent edit.
+    info = _commit(session, update, _operations(plan, result), message=message,
+                   create_pr=revision is None, parent=None if existing_pr is not None else main_sha)
+    update.commit_url = info.commit_url
+    if revision is None:  # a new PR: only now is its revision known, so link the scores to it
+        update.revision, update.pr_url, update.new_pr = info.pr_revision, info.pr_url, True
+        linked = plan_for(info.pr_revision)
+        update.commit_url = _commit(session, update, _operations(linked), message=_LINK_MESSAGE,
+                                    create_pr=False, parent=None).commit_url
+    return update
 
 
-def _commit(session: HubSession, update: CardUpdate, card: str, evals: dict[str, str], result: Any,
-            *, create_pr: bool, pr_ref: str | None, parent: str | None, message: str) -> CardUpdate:
+def _operations(plan: _Plan, result: Any | None = None) -> list[Any]:
+    """The commit's operations: the card and score files, with `result` its plot and JSON too."""
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
-    operations: list[Any] = [
-        CommitOperationAdd("README.md", card.encode("utf-8")),
-        CommitOperationAdd(PLOT_PATH, _plot_bytes(result)),
-        CommitOperationAdd(RESULT_PATH, _result_bytes(result)),
-        *(CommitOperationAdd(path, text.encode("utf-8")) for path, text in sorted(evals.items())),
-        *(CommitOperationDelete(path) for path in update.deleted),
-    ]
-    description = (
-        "Adds label-free memorization diagnostics computed with infomem (Bansal, Pruthi & "
-        "Belinkov, NeurIPS 2022): model-index eval results, `.eval_results/` entries and a "
-        "section with per-layer entropy, MI, settings and known limits. Only the infomem "
-        "parts of the card change."
-    )
-    new_pr = create_pr and pr_ref is None
-    action = "open a pull request on" if new_pr else "commit to"
-    with session.errors(f"{action} `{update.repo_id}`", update.repo_id):
-        info = session.api.create_commit(
-            update.repo_id, operations, commit_message=message, commit_description=description,
-            create_pr=new_pr, revision=pr_ref,
-            # Direct commits must land on the main we read: never overwrite a concurrent edit.
-            parent_commit=None if pr_ref else parent,
+    operations: list[Any] = [CommitOperationAdd("README.md", plan.card.encode("utf-8"))]
+    if result is not None:
+        operations += [CommitOperationAdd(PLOT_PATH, _plot_bytes(result)),
+                       CommitOperationAdd(RESULT_PATH, _result_bytes(result)),
+                       *(CommitOperationDelete(path) for path in plan.stale)]
+    operations += [CommitOperationAdd(path, text.encode("utf-8"))
+                   for path, text in sorted(plan.evals.items())]
+    return operations
+
+
+def _commit(session: HubSession, update: CardUpdate, operations: list[Any], *, message: str,
+            create_pr: bool, parent: str | None) -> Any:
+    forbidden = forbidden_advice(
+        "Drop `--commit-directly` (`create_pr=True`, the default) to open a pull request instead"
+    ) if update.revision == "main" else None
+    action = "open a pull request on" if create_pr else "commit to"
+    with session.errors(f"{action} `{update.repo_id}`", update.repo_id, forbidden=forbidden):
+        return session.api.create_commit(
+            update.repo_id, operations, commit_message=message, commit_description=_DESCRIPTION,
+            create_pr=create_pr, revision=update.revision, parent_commit=parent,
         )
-    update.commit_url = info.commit_url
-    if info.pr_url:
-        update.pr_url, update.revision = info.pr_url, info.pr_revision
-    elif update.revision is None:
-        update.revision = "main"
-    return update
 
 
 def annotate_card_file(

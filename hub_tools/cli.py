@@ -86,10 +86,14 @@ def _add_publish_metric(sub: Any) -> None:
     p = sub.add_parser(
         "publish-metric", help="publish the metric as a Space for evaluate.load('ORG/NAME')",
         description="Create or update the Space ORG/NAME with NAME.py (the evaluate metric "
-        "script), its metric card, app.py and requirements.txt.",
+        "script), its metric card, app.py, a copy of infomem (infomem/) and requirements.txt "
+        "pinning infomem's dependencies as installed here, so that the Space builds on the Hub.",
     )
     p.add_argument("repo_id", metavar="ORG/NAME", help="the Space to create or update")
     p.add_argument("--private", action="store_true", help="create the Space private")
+    p.add_argument("--requirement", default=None,
+                   help="install infomem from this requirement instead of carrying a copy "
+                   "(e.g. 'infomem[space] @ git+https://...'; default: the copy)")
     _token(p)
     p.set_defaults(handler=cmd_publish_metric)
 
@@ -97,7 +101,8 @@ def _add_publish_metric(sub: Any) -> None:
 def cmd_publish_metric(args: argparse.Namespace) -> int:
     from infomem.hub.spaces import publish_metric
 
-    upload = publish_metric(args.repo_id, token=args.token, private=args.private)
+    upload = publish_metric(args.repo_id, token=args.token, private=args.private,
+                            infomem_requirement=args.requirement)
     print(upload.summary())
     print(f'Load it with: evaluate.load("{args.repo_id}")')
     return 0

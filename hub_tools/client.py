@@ -26,10 +26,11 @@ class HubSession:
     def endpoint(self) -> str:
         return str(self.api.endpoint)
 
-    def errors(self, action: str, repo_id: str | None = None, repo_type: str = "model") -> Any:
-        """Context manager mapping Hub failures during `action` to HubError."""
+    def errors(self, action: str, repo_id: str | None = None, repo_type: str = "model", *,
+               forbidden: str | None = None) -> Any:
+        """Context manager mapping Hub failures during `action` to HubError (`forbidden`: 403 advice)."""
         return hub_errors(action, repo_id=repo_id, repo_type=repo_type, token=self.token,
-                          endpoint=self.endpoint)
+                          endpoint=self.endpoint, forbidden=forbidden)
 
     def page_url(self, repo_id: str, repo_type: str = "model") -> str:
         prefix = "" if repo_type == "model" else f"{repo_type}s/"

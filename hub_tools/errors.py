@@ -13,14 +13,27 @@ from typing import Any
 
 from infomem.errors import HubError
 
-__all__ = ["HubError", "hub_errors", "to_hub_error", "redact", "NO_TOKEN"]
+__all__ = ["HubError", "hub_errors", "to_hub_error", "redact", "forbidden_advice",
+           "CREATE_PR_INSTEAD", "NO_TOKEN"]
 
+_WRITE_ACCESS = "use a token with write access (a read-only token cannot write at all)"
 NO_TOKEN = (
     "No Hugging Face token found: run `hf auth login`, set the HF_TOKEN environment "
     "variable, or pass `--token` (a token with write access, or any token to open a PR)."
 )
 
 _KIND = {"model": "model", "dataset": "dataset", "space": "Space"}
+
+
+def forbidden_advice(alternative: str) -> str:
+    """What a 403 message advises: `alternative` (the caller's way out, in its own flags),
+    or a token with write access."""
+    return f"{alternative}, or {_WRITE_ACCESS}."
+
+
+# ... for the commands with `--create-pr` (push-results, deploy-space).
+CREATE_PR_INSTEAD = forbidden_advice("Pass `--create-pr` (`create_pr=True`) to open a pull request "
+                                     "instead")
 
 
 def redact(text: str, token: str | None) -> str:
@@ -56,8 +69,13 @@ def to_hub_error(
     repo_type: str = "model",
     token: str | None = None,
     endpoint: str | None = None,
+    forbidden: str | None = None,
 ) -> HubError | None:
-    """A HubError for a Hub/network failure, or None if `e` is something else."""
+    """A HubError for a Hub/network failure, or None if `e` is something else.
+
+    `forbidden`: what a 403 message advises, in the caller's own terms (its flags);
+    default: a token with write access.
+    """
     from huggingface_hub import errors as hf
 
     kind = _KIND.get(repo_type, repo_type)
@@ -85,9 +103,8 @@ def to_hub_error(
         msg += ". Run `hf auth login` again or set HF_TOKEN to a valid token with write access."
     elif isinstance(e, hf.HfHubHTTPError) and status == 403:
         msg = (f"Cannot {action}: no write access to {where} (403 Forbidden"
-               + (f": {server}" if server else "") + "). Open a pull request instead (the default; "
-               "drop `--commit-directly` / pass `create_pr=True`), or use a token with write access "
-               "(a read-only token cannot write at all).")
+               + (f": {server}" if server else "") + "). "
+               + (forbidden or f"{_WRITE_ACCESS.capitalize()}."))
     elif isinstance(e, hf.HfHubHTTPError):
         msg = f"Cannot {action}: the Hub answered {status or 'an error'} for {where}" + (
             f" ({server})." if server else ".")

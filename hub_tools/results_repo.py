@@ -19,6 +19,7 @@ from infomem.errors import HubError, InvalidInputError, ResultFormatError
 from .card_text import join_card, parse_header, set_header_key, split_card
 from .cards import load_result
 from .client import HubSession, open_session
+from .errors import CREATE_PR_INSTEAD
 from .results_records import (
     RESULTS_PATH,
     SCHEMA_KEY,
@@ -109,7 +110,8 @@ def push_results(
         raise InvalidInputError("`results` is empty: pass at least one result (JSON path or Result).")
     new = [to_record(r) for r in loaded]
     session = open_session(token, endpoint=endpoint, action=f"push results to `{dataset_id}`")
-    with session.errors("push results to", dataset_id, "dataset"):
+    forbidden = None if create_pr else CREATE_PR_INSTEAD
+    with session.errors("push results", dataset_id, "dataset", forbidden=forbidden):
         session.api.create_repo(dataset_id, repo_type="dataset", private=private, exist_ok=True)
         sha = session.api.dataset_info(dataset_id).sha
         readme, text, files = _read(session, dataset_id, sha)
@@ -129,7 +131,7 @@ def push_results(
         operations.append(CommitOperationAdd("README.md", card.encode("utf-8")))
     message = commit_message or (
         f"infomem: {counts['added']} result(s) added, {counts['replaced']} replaced")
-    with session.errors("push results to", dataset_id, "dataset"):
+    with session.errors("push results", dataset_id, "dataset", forbidden=forbidden):
         info = session.api.create_commit(dataset_id, operations, repo_type="dataset",
                                          commit_message=message, create_pr=create_pr,
                                          parent_commit=sha)
@@ -147,7 +149,7 @@ def load_results(
     """The Results stored in the dataset repo `dataset_id` (in file order)."""
     session = open_session(token, endpoint=endpoint, require_token=False,
                            action=f"read results from `{dataset_id}`")
-    with session.errors("read results from", dataset_id, "dataset"):
+    with session.errors("read results", dataset_id, "dataset"):
         sha = session.api.dataset_info(dataset_id, revision=revision).sha
         readme, text, files = _read(session, dataset_id, sha)
     if text is None:

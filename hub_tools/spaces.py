@@ -2,13 +2,14 @@
 
 :func:`upload_space` is the generic piece (files + README YAML + requirements +
 variables, one commit); :func:`publish_metric` fills it in for the metric, and
-`infomem.space.deploy` for the demo app (`infomem deploy-space`).
+`infomem.space.deploy` for the demo app (`infomem deploy-space`). Both Spaces carry
+infomem itself (:mod:`infomem.hub.vendor`), so they build on the real Hub.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from infomem.errors import InvalidInputError
 
 from .card_text import join_card, set_header_key, split_card
 from .client import open_session
+from .errors import CREATE_PR_INSTEAD, forbidden_advice
+from .vendor import VENDOR_DIR, python_version, sdk_version, space_package
 
 __all__ = ["SpaceUpload", "upload_space", "publish_metric", "space_readme", "METRIC_APP"]
 
@@ -24,9 +27,9 @@ _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 _SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", ".pytest_cache"}
 
 # app.py of the metric Space. evaluate's own widget is broken with current gradio
-# (ECOSYSTEM.md), so the page is the metric card plus infomem's demo when installed.
+# (ECOSYSTEM.md), so the page is infomem's demo (vendored beside it), else the metric card.
 METRIC_APP = '''\
-"""The infomem metric's Space: its card, and the infomem demo when it is installed."""
+"""The infomem metric's Space: the infomem demo, or its card where infomem.space is absent."""
 
 import os
 
@@ -119,14 +122,18 @@ def upload_space(
     endpoint: str | None = None,
     commit_message: str | None = None,
     variables: Mapping[str, str] | None = None,
+    prune: Sequence[str] = (),
+    forbidden: str | None = None,
 ) -> SpaceUpload:
     """Create (or update) the Space `repo_id` with `files` in one commit.
 
     `files`: a folder or {path in repo: bytes/str/Path}. `readme_yaml` keys are set on the
     README.md from `files` (or on `readme_body`); `requirements` becomes requirements.txt;
     `variables` are set as the Space's variables (environment of the running app).
-    Files already in the Space but not given are left alone. An unchanged upload makes no
-    commit.
+    Files already in the Space but not given are left alone, except under the folders in
+    `prune` (e.g. ``"infomem/"``), which end up holding exactly the files given. An
+    unchanged upload makes no commit. `forbidden`: what a 403 message advises (default:
+    `--create-pr`).
     """
     _check_repo_id(repo_id)
     content = _collect(files)
@@ -139,15 +146,20 @@ def upload_space(
         content["requirements.txt"] = ("\n".join(requirements) + "\n").encode("utf-8")
     if not content:
         raise InvalidInputError("Nothing to upload: `files` is empty.")
-    from huggingface_hub import CommitOperationAdd
+    from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
+    if forbidden is None and not create_pr:
+        forbidden = CREATE_PR_INSTEAD
     session = open_session(token, endpoint=endpoint, action=f"upload the Space `{repo_id}`")
-    with session.errors("upload the Space", repo_id, "space"):
+    with session.errors("upload the Space", repo_id, "space", forbidden=forbidden):
         session.api.create_repo(repo_id, repo_type="space", space_sdk=sdk, private=private,
                                 exist_ok=True)
+        stale = [path for path in session.api.list_repo_files(repo_id, repo_type="space")
+                 if path.startswith(tuple(prune)) and path not in content] if prune else []
+        operations: list[Any] = [CommitOperationAdd(p, data) for p, data in sorted(content.items())]
+        operations += [CommitOperationDelete(path) for path in stale]
         info = session.api.create_commit(
-            repo_id, [CommitOperationAdd(p, data) for p, data in sorted(content.items())],
-            repo_type="space", create_pr=create_pr,
+            repo_id, operations, repo_type="space", create_pr=create_pr,
             commit_message=commit_message or f"infomem: update {', '.join(sorted(content))}",
         )
         for key, value in (variables or {}).items():
@@ -156,25 +168,22 @@ def upload_space(
                        sorted(content))
 
 
-def _requirement(extra: str = "") -> str:
-    from infomem import __version__
-
-    return f"infomem{extra}>={__version__}"
-
-
 def publish_metric(
     repo_id: str,
     *,
     token: str | None = None,
     private: bool = False,
     endpoint: str | None = None,
-    requirements: list[str] | None = None,
+    infomem_requirement: str | None = None,
 ) -> SpaceUpload:
     """Publish the infomem evaluate metric as the Space `repo_id` ("ORG/NAME").
 
     The Space holds `NAME.py` (the metric script), its metric card README (evaluate's
-    format: sdk gradio, app_file app.py, tags evaluate/metric), app.py and
-    requirements.txt, so that ``evaluate.load("ORG/NAME")`` works where infomem is installed.
+    format: sdk gradio, app_file app.py, tags evaluate/metric), app.py (the demo), and what
+    makes it build on the real Hub (:func:`infomem.hub.vendor.space_package`): infomem
+    vendored as `infomem/` and its dependencies pinned in requirements.txt, or only
+    `infomem_requirement` there instead of the copy. ``evaluate.load("ORG/NAME")`` works
+    where infomem is installed.
     """
     _check_repo_id(repo_id)
     from infomem.evaluate_module import metric_card_text
@@ -182,15 +191,17 @@ def publish_metric(
 
     name = repo_id.split("/")[1]
     card = metric_card_text()
-    yaml_keys = {"title": name, "sdk": "gradio", "app_file": "app.py",
+    yaml_keys = {"title": name, "sdk": "gradio", "sdk_version": sdk_version(),
+                 "python_version": python_version(), "app_file": "app.py",
                  "tags": _tags(card, ("evaluate", "metric"))}
+    files = {**space_package(infomem_requirement), f"{name}.py": metric_script_path().read_bytes(),
+             "app.py": METRIC_APP.encode("utf-8"), "README.md": card.encode("utf-8")}
     return upload_space(
-        repo_id,
-        {f"{name}.py": metric_script_path().read_bytes(), "app.py": METRIC_APP, "README.md": card},
-        readme_yaml=yaml_keys,
-        requirements=requirements if requirements is not None else [_requirement(), "gradio>=5"],
-        private=private, token=token, endpoint=endpoint,
+        repo_id, files, readme_yaml=yaml_keys, private=private, token=token, endpoint=endpoint,
         commit_message=f"infomem: publish the evaluate metric as {name}.py",
+        prune=(f"{VENDOR_DIR}/",),
+        forbidden=forbidden_advice("Publish it under your own name or an organization you can "
+                                   "write to (`infomem publish-metric YOU/NAME`)"),
     )
 
 

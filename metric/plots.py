@@ -49,6 +49,34 @@ def _layer_box(layer: LayerSummary, values: np.ndarray | None) -> dict[str, Any]
     }
 
 
+def _mi_layer_sizes(result: Result) -> list[int] | None:
+    """Neurons of each layer in the MI matrix, in order; None when they cannot be told."""
+    sizes = [layer.n_neurons for layer in result.per_layer]
+    if result.mi_neurons is not None:  # global columns: count them per layer
+        layer_of = np.searchsorted(np.cumsum(sizes), np.asarray(result.mi_neurons), side="right")
+        counts = np.bincount(layer_of, minlength=len(sizes))[:len(sizes)].tolist()
+    else:
+        per_layer = result.settings.mi_neurons_per_layer
+        counts = [n if per_layer is None else min(per_layer, n) for n in sizes]
+    return counts if result.mi_matrix is not None and sum(counts) == len(result.mi_matrix) else None
+
+
+def _layer_boundaries(ax: Any, result: Result) -> None:
+    """Lines between the layers' blocks of the MI matrix, and layer names at their middles."""
+    counts = _mi_layer_sizes(result)
+    if counts is None:
+        return
+    edges = np.cumsum([0, *counts])
+    for edge in edges[1:-1]:
+        ax.axhline(edge - 0.5, color="white", linewidth=0.8)
+        ax.axvline(edge - 0.5, color="white", linewidth=0.8)
+    shown = [(0.5 * (a + b) - 0.5, layer.name) for a, b, layer
+             in zip(edges[:-1], edges[1:], result.per_layer, strict=True) if b > a]
+    ticks, names = [t for t, _ in shown], [n for _, n in shown]
+    ax.set_xticks(ticks, names, rotation=45, fontsize=7)
+    ax.set_yticks(ticks, names, fontsize=7)
+
+
 def _save(fig: Any, path: str | Path | None) -> Any:
     fig.tight_layout()
     if path is not None:
@@ -70,8 +98,9 @@ def plot_result(result: Result, path: str | Path | None = None) -> Any:
         image = right.imshow(pairs, cmap="viridis", interpolation="nearest")
         fig.colorbar(image, ax=right, label="MI (nats)")
         right.set_title(f"Pairwise MI ({len(pairs)} neurons, diagonal hidden)")
-        right.set_xlabel("neuron")
-        right.set_ylabel("neuron")
+        right.set_xlabel("neuron (by layer)")
+        right.set_ylabel("neuron (by layer)")
+        _layer_boundaries(right, result)
     else:
         names = [layer.name for layer in result.per_layer]
         values = [np.nan if layer.mean_mi is None else layer.mean_mi for layer in result.per_layer]

@@ -2,7 +2,8 @@
 
 On a Hugging Face Space (sdk: gradio, app_file: app.py) this file runs as a script:
 it builds the app from the INFOMEM_* environment variables and launches it (the Space
-sets the host and port through GRADIO_SERVER_NAME / GRADIO_SERVER_PORT). Imported as
+sets the host and port through GRADIO_SERVER_NAME / GRADIO_SERVER_PORT), importing the
+copy of infomem that `infomem deploy-space` puts beside it. Imported as
 `infomem.space.app`, it does nothing until `demo` is first read, so imports stay free of
 side effects while `gradio app.py` (which looks up `demo`) still finds the app.
 """

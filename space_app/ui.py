@@ -45,6 +45,12 @@ BINNINGS = {
     "neuron": "One range per neuron (robust to outlier dimensions)",
 }
 _D = handlers.EstimatorChoice()  # the form's defaults: the catalogue's, as the handlers take them
+# Headers of the tables before the first run: the columns of handlers.result_table and
+# comparing.ranking_table (tests/space check that they agree).
+_LAYER_COLUMNS = ["layer", "neurons", "mean entropy", "median entropy", "q1", "q3",
+                  "median 95% notch", "mean MI"]
+_RANKING_COLUMNS = ["#", "model", "mean entropy", "median entropy", "mean MI", "rank (entropy)",
+                    "rank (MI)"]
 _FILE_TYPES = [".txt", ".csv", ".tsv", ".json", ".jsonl", ".parquet"]
 _KEEP_FILES_S = 3600  # downloadable results are removed after an hour
 _BOARD_TTL_S = 300  # the leaderboard is re-read at most every five minutes on page loads
@@ -201,11 +207,13 @@ def _score_tab(scorer: handlers.Scorer, files: _Files) -> None:
             est = _estimator_controls(space, "score")
             run = gr.Button("Score", variant="primary", elem_id="score-button")
         with gr.Column(scale=3):
+            # Labels name the outputs in the API (gradio_client), also where none is shown.
             headline = gr.Markdown("Score a model to see its entropy and MI here.",
-                                   elem_id="score-headline")
+                                   label="Headline", elem_id="score-headline")
             plot = gr.Plot(label="Entropy per layer (notched box plot) and pairwise MI",
                            show_label=False, elem_id="score-plot")
-            table = gr.Dataframe(label="Per layer (nats)", interactive=False)
+            table = gr.Dataframe(headers=_LAYER_COLUMNS, label="Per layer (nats)",
+                                 interactive=False)
             result_file = gr.File(label="Result JSON", interactive=False)
             command = gr.Code(label="Put it on the model card (after downloading the JSON)",
                               language="shell", interactive=False, lines=1, max_lines=2)
@@ -260,8 +268,8 @@ def _compare_tab(scorer: handlers.Scorer) -> None:
             run = gr.Button("Compare", variant="primary", elem_id="compare-button")
         with gr.Column(scale=3):
             summary = gr.Markdown("Compare two or more models to rank them here.",
-                                  elem_id="compare-summary")
-            table = gr.Dataframe(label="Ranking", interactive=False)
+                                  label="Summary", elem_id="compare-summary")
+            table = gr.Dataframe(headers=_RANKING_COLUMNS, label="Ranking", interactive=False)
             plot = gr.Plot(label="Entropy per layer side by side, and MI per layer",
                            show_label=False, elem_id="compare-plot")
 
@@ -306,9 +314,9 @@ def _leaderboard_tab(source: str | None) -> tuple[Callable[[], Any], list[Any]]:
         sort_by = gr.Dropdown(leaderboard.SORTABLE, value="mean entropy", label="Sort by")
         descending = gr.Checkbox(False, label="Descending")
         refresh = gr.Button("Reload results")
-    status = gr.Markdown()
-    table = gr.Dataframe(headers=leaderboard.COLUMNS, interactive=False,
-                         elem_id="leaderboard-table")
+    status = gr.Markdown(label="Status")
+    table = gr.Dataframe(headers=leaderboard.COLUMNS, label="Leaderboard", show_label=False,
+                         interactive=False, elem_id="leaderboard-table")
     rows = gr.State([])
 
     cached: dict[str, Any] = {}

@@ -165,3 +165,34 @@ def test_importing_the_hub_package_does_no_hub_work():
                                  "matplotlib") if m in sys.modules))
     """)
     assert proc.stdout.strip() == "[]"
+
+
+def _source_urls(files: dict) -> set:
+    import yaml
+
+    from infomem.hub.card_text import parse_header, split_card
+
+    index = parse_header(split_card(files["README.md"].decode()).header)["model-index"]
+    urls = {r["source"]["url"] for r in index[0]["results"]}
+    for path, data in files.items():
+        if path.startswith(".eval_results/"):
+            urls |= {entry["source"]["url"] for entry in yaml.safe_load(data)}
+    return urls
+
+
+def test_source_url_points_where_the_result_exists(hub, result):
+    from huggingface_hub import HfApi
+
+    update = annotate_model_card(REPO, result, token=BOB)
+    assert update.new_pr and update.summary().startswith("Opened pull request #1 on ")
+    files = hub.files(REPO, revision="refs/pr/1")
+    assert _source_urls(files) == {f"{hub.url}/{REPO}/blob/refs%2Fpr%2F1/{RESULT_PATH}"}
+    assert RESULT_PATH in files and RESULT_PATH not in hub.files(REPO)  # not on main yet
+    assert hub.discussions(REPO)[0].status == "open"  # opened with its content, not a draft
+    HfApi(endpoint=hub.url, token=ALICE).merge_pull_request(REPO, 1)
+    writes = len(_writes(hub))  # merged: the scores on main keep their (still valid) link
+    assert not annotate_model_card(REPO, result, token=BOB).changed
+    assert len(_writes(hub)) == writes and len(hub.discussions(REPO)) == 1
+    newer = make_result(REPO, mean_entropy=2.5)
+    assert annotate_model_card(REPO, newer, token=ALICE, create_pr=False).revision == "main"
+    assert _source_urls(hub.files(REPO)) == {f"{hub.url}/{REPO}/blob/main/{RESULT_PATH}"}

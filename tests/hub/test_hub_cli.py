@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 
 import pytest
 
@@ -56,7 +57,7 @@ def test_card_and_push_results_online(hub_client, result_file, capsys, monkeypat
     captured = capsys.readouterr().out
     assert "+<!-- infomem:start -->" in captured and "Dry run" in captured
     assert main(["card", "alice/tiny-bert", str(result_file)]) == 0
-    assert "refs/pr/1" in capsys.readouterr().out
+    assert "Opened pull request #1 on alice/tiny-bert: " in capsys.readouterr().out
     assert main(["card", "alice/tiny-bert", str(result_file), "--commit-directly"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "no write access" in err and err.count("\n") == 1
@@ -68,3 +69,41 @@ def test_card_and_push_results_online(hub_client, result_file, capsys, monkeypat
     assert main(["publish-metric", "not-an-id", "--token", ALICE]) == 2
     err = capsys.readouterr().err
     assert "ORG/NAME" in err and ALICE not in err
+
+
+def _options(command: str) -> set[str]:
+    parser = build_parser()
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    return {flag for action in sub.choices[command]._actions for flag in action.option_strings}
+
+
+@pytest.mark.parametrize("argv, advice", [
+    (["card", "alice/tiny-bert", "RESULT", "--commit-directly"], "Drop `--commit-directly`"),
+    (["push-results", "alice/res", "RESULT"], "Pass `--create-pr`"),
+    (["deploy-space", "alice/demo"], "Pass `--create-pr`"),
+    (["publish-metric", "alice/metric"], "`infomem publish-metric YOU/NAME`"),
+])
+def test_403_messages_name_the_commands_own_flags(hub_client, result_file, capsys, argv, advice):
+    hub_client.seed_repo("alice/tiny-bert", {"README.md": "# T\n"})
+    hub_client.seed_repo("alice/res", repo_type="dataset")
+    hub_client.seed_repo("alice/demo", repo_type="space")
+    hub_client.seed_repo("alice/metric", repo_type="space")
+    argv = [str(result_file) if a == "RESULT" else a for a in argv]
+    assert main([*argv, "--token", BOB]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and "403 Forbidden" in err
+    assert advice in err and "write access" in err
+    flags = set(re.findall(r"`(--[a-z-]+)", err))
+    assert flags <= _options(argv[0]), f"{argv[0]} has no {flags - _options(argv[0])}"
+
+
+def test_card_summary_says_opened_then_updated(hub_client, result_file, tmp_path, capsys):
+    hub_client.seed_repo("alice/tiny-bert", {"README.md": "# T\n"})
+    assert main(["card", "alice/tiny-bert", str(result_file), "--token", BOB]) == 0
+    opened = capsys.readouterr().out
+    assert opened.startswith("Opened pull request #1 on alice/tiny-bert: http")
+    newer = tmp_path / "newer.json"
+    newer.write_text(json.dumps(result_dict("alice/tiny-bert", mean_entropy=2.5)))
+    assert main(["card", "alice/tiny-bert", str(newer), "--token", BOB]) == 0
+    assert capsys.readouterr().out.startswith("Updated pull request #1 on alice/tiny-bert: http")
+    assert len(hub_client.discussions("alice/tiny-bert")) == 1

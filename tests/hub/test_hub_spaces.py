@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from importlib import metadata
+
 import pytest
 
 from infomem.errors import HubError, InvalidInputError
@@ -21,19 +24,39 @@ def test_publish_metric_space_layout(hub_client):
     assert {"README.md", "app.py", "requirements.txt"} <= set(files)
     meta = parse_header(split_card(files["README.md"].decode()).header)
     assert meta["title"] == "memscore" and meta["sdk"] == "gradio" and meta["app_file"] == "app.py"
+    assert meta["sdk_version"] == metadata.version("gradio")
+    assert meta["python_version"] == f"{sys.version_info.major}.{sys.version_info.minor}"
     assert {"evaluate", "metric"} <= set(meta["tags"])
     assert "# Metric Card for infomem" in files["README.md"].decode()
-    assert files["requirements.txt"].decode().startswith("infomem>=")
     compile(files["app.py"], "app.py", "exec")
+    # Self-contained: infomem vendored as it imports, only third-party pins to install.
+    for path in ("infomem/__init__.py", "infomem/py.typed", "infomem/resources/metric_card.md",
+                 "infomem/estimators/__init__.py", "infomem/hub/spaces.py",
+                 "infomem/space/about.md", "infomem/space/ui.py"):
+        assert path in files, path
+    assert not [p for p in files if "__pycache__" in p or p.endswith(".pyc")]
+    requirements = [line for line in files["requirements.txt"].decode().splitlines()
+                    if line and not line.startswith(("#", "--"))]
+    assert all("==" in line and not line.startswith("infomem") for line in requirements)
+    assert f"gradio=={meta['sdk_version']}" in requirements and "torch==2.13.0" in requirements
     assert hub_client.repo("infomem-org/memscore", "space").sdk == "gradio"
     history = hub_client.history("infomem-org/memscore", repo_type="space")
     publish_metric("infomem-org/memscore", token=ALICE)  # unchanged: no new commit
     assert hub_client.history("infomem-org/memscore", repo_type="space") == history
 
 
+def test_publish_metric_with_a_requirement_drops_the_copy(hub_client):
+    publish_metric("alice/memscore", token=ALICE)
+    publish_metric("alice/memscore", token=ALICE, infomem_requirement="infomem @ git+https://x/y")
+    files = hub_client.files("alice/memscore", repo_type="space")
+    assert not [p for p in files if p.startswith("infomem/")]  # a stale copy would shadow it
+    assert "infomem @ git+https://x/y" in files["requirements.txt"].decode().splitlines()
+
+
 def test_publish_metric_refusals(hub_client):
-    with pytest.raises(HubError, match="no write access|rights"):
+    with pytest.raises(HubError, match="no write access") as err:
         publish_metric("alice/infomem", token=BOB)
+    assert "`infomem publish-metric YOU/NAME`" in str(err.value) and "--create-pr" not in str(err.value)
     with pytest.raises(InvalidInputError, match="ORG/NAME"):
         publish_metric("infomem", token=ALICE)
     with pytest.raises(HubError, match="No Hugging Face token"):

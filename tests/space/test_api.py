@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import re
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from spacekit import MAX_SAMPLES, LaunchedApp, factories_texts
 
 import infomem
 from infomem.result import Result
+from infomem.space import ui
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 
@@ -45,6 +47,10 @@ def test_named_endpoints(client) -> None:
     params = [p["parameter_name"] for p in named["/score"]["parameters"]]
     assert params[:3] == ["model_id", "source", "texts"]
     assert all(p["parameter_has_default"] for p in named["/score"]["parameters"])
+    returns = {name: [r["label"] for r in endpoint["returns"]] for name, endpoint in named.items()}
+    assert not [(name, label) for name, labels in returns.items() for label in labels
+                if re.fullmatch(r"value_\d+", label or "value_0")]
+    assert returns["/score"][0] == "Headline" and returns["/compare"][0] == "Summary"
 
 
 def test_score_default_model_matches_the_library(client) -> None:
@@ -55,6 +61,7 @@ def test_score_default_model_matches_the_library(client) -> None:
     _same_scores(result, direct)
     assert result.model_id == "sentence-transformers/all-MiniLM-L6-v2"
     assert result.n_neurons == 6 * 384 and len(table["data"]) == 6
+    assert table["headers"] == ui._LAYER_COLUMNS  # the empty table's headers
     assert scores["mean_entropy"] == pytest.approx(direct.mean_entropy)
     assert plot["type"] == "matplotlib" and plot["plot"].startswith("data:image/")
     assert command == ("infomem card sentence-transformers/all-MiniLM-L6-v2 "
@@ -164,6 +171,7 @@ def test_compare_scores_ids_and_computes_kendall_tau(client, app: LaunchedApp) -
     rows = {row[1]: row for row in table["data"]}
     headers = table["headers"]
     assert set(rows) == {a, b}
+    assert headers == [*ui._RANKING_COLUMNS, "extrinsic"]  # the empty table's, and extrinsic
     for model, result in zip((a, b), results, strict=True):
         assert rows[model][headers.index("mean entropy")] == pytest.approx(
             round(result.mean_entropy, 4))

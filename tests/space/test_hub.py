@@ -25,7 +25,7 @@ def test_deploy_space_uploads_app_readme_requirements_and_variables(hub_client) 
     assert {"app.py", "README.md", "requirements.txt"} <= set(files)
     meta = parse_header(split_card(files["README.md"].decode()).header)
     assert meta["sdk"] == "gradio" and meta["app_file"] == "app.py"
-    assert files["app.py"].decode() == deploy.space_files("alice/infomem-demo")["app.py"]
+    assert files["app.py"] == deploy.space_files("alice/infomem-demo")["app.py"]
     repo = hub_client.repo("alice/infomem-demo", "space")
     assert repo.variables["INFOMEM_RESULTS_DATASET"]["value"] == "alice/results"
     history = hub_client.history("alice/infomem-demo", repo_type="space")
