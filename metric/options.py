@@ -27,6 +27,7 @@ GROUPS = {
     "loading": "model loading",
     "inputs": "inputs (default: the bundled text sample)",
     "run": "run and output",
+    "extraction": "extraction (causal language models)",
 }
 
 
@@ -52,6 +53,7 @@ class Option:
     not_everywhere: str = ""  # why it is missing from the CLI, metric or Python API
     metavar: str | None = None
     extra: Mapping[str, Any] = field(default_factory=dict)  # other argparse keywords
+    command: str = "score"  # the CLI command whose --help shows it
 
     @property
     def cli_flag(self) -> str | None:
@@ -187,6 +189,13 @@ def _options() -> tuple[Option, ...]:
               ("file", None, "local .txt (one text per line), .csv, .tsv, .json, .jsonl or "
                ".parquet", "any"),
           )),
+        # verbatim extraction (infomem extract; evaluate.load("infomem", "extraction"))
+        Option("prefix_tokens", 32, "tokens of each text given as the prompt", "extraction",
+               "int", minimum=1, command="extract"),
+        Option("suffix_tokens", 32, "tokens that must come out verbatim after the prompt",
+               "extraction", "int", minimum=1, command="extract"),
+        Option("min_k", 0.2, "share of the lowest token log-probabilities Min-K% Prob averages",
+               "extraction", "fraction", command="extract"),
         # run and output
         Option("mi_device", None, 'compute MI on this device, e.g. "cuda": the numba.cuda KSG '
                "kernel with the [gpu] extra, else torch", run),

@@ -22,12 +22,13 @@ def test_settings_fields_are_the_catalogues_settings_group():
     assert comparable == {o.name for o in in_group("settings") if o.scores}
 
 
-def test_every_option_has_a_flag_in_score_help_with_its_help_and_default():
-    proc = subprocess.run([sys.executable, "-m", "infomem.cli", "score", "--help"],
-                          capture_output=True, text=True, timeout=60, env={"COLUMNS": "400",
-                          **{k: v for k, v in __import__("os").environ.items()}})
+@pytest.mark.parametrize("command", sorted({o.command for o in OPTIONS.values()}))
+def test_every_option_has_a_flag_in_its_commands_help_with_its_help_and_default(command):
+    proc = subprocess.run([sys.executable, "-m", "infomem.cli", command, "--help"],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stderr
     shown = " ".join(proc.stdout.split())
-    for opt in OPTIONS.values():
+    for opt in (o for o in OPTIONS.values() if o.command == command):
         assert opt.cli_flag is not None or opt.not_everywhere, opt.name
         assert opt.cli_flag in shown, opt.name
         assert " ".join(opt.help_with_default().split()) in shown, opt.name
