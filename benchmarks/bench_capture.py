@@ -13,9 +13,9 @@ import time
 
 import torch
 
-from infomem.capture import capture
-from infomem.data import default_texts
-from infomem.models import load_model
+from infomem.activations.data import default_texts
+from infomem.activations.hooks import capture
+from infomem.activations.models import load_model
 
 
 def bare_forward(loaded, texts, batch_size, max_length):

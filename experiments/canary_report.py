@@ -161,8 +161,8 @@ def write(seeds: Sequence[dict[str, Any]], smol: dict[str, Any] | None, out: Pat
     seed_list = ", ".join(str(s["seed"]) for s in seeds)
     example = seeds[0]["canary_examples"]["64"].split()
     lines = [
-        "# Canary extraction: ground truth for `infomem.extraction`", "",
-        "Does `infomem.extraction` find text a model has memorized, and only that? A tiny GPT-2 is "
+        "# Canary extraction: ground truth for `infomem.scoring.extraction`", "",
+        "Does `infomem.scoring.extraction` find text a model has memorized, and only that? A tiny GPT-2 is "
         "trained from a config on real text with random-word canaries inserted r times; the "
         "canaries' verbatim extraction rate and their Min-K% membership AUC must rise with r, and "
         "canaries never inserted must stay near 0." + (" **Quick smoke run; numbers are not "
@@ -183,7 +183,7 @@ def write(seeds: Sequence[dict[str, Any]], smol: dict[str, Any] | None, out: Pat
         f"as its own training document, and {per_group} never inserted as the reference of every "
         f"test. Example (r=64, seed {seeds[0]['seed']}): *{' '.join(example[:exp.PREFIX])}* | "
         f"*{' '.join(example[exp.PREFIX:])}*.",
-        f"- Measure: `infomem.extraction(prefix_tokens={exp.PREFIX}, suffix_tokens={exp.SUFFIX}, "
+        f"- Measure: `infomem.scoring.extraction(prefix_tokens={exp.PREFIX}, suffix_tokens={exp.SUFFIX}, "
         f"min_k=0.2)`: greedy decoding of the {exp.SUFFIX} suffix tokens, extracted = all "
         f"{exp.SUFFIX} verbatim; Min-K% "
         "over the whole canary; one-sided Mann-Whitney U, inserted vs reference canaries.",

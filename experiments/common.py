@@ -193,9 +193,9 @@ def score_mlp_ablations(model: Any, inputs: np.ndarray, *, label: str) -> dict[s
     """Entropy-only scores of one capture under each of :data:`ABLATIONS`."""
     import torch
 
-    from infomem.capture import Activations, capture_module
-    from infomem.scores import score_activations
-    from infomem.settings import Settings
+    from infomem.activations.hooks import Activations, capture_module
+    from infomem.scoring.scores import score_activations
+    from infomem.scoring.settings import Settings
 
     acts = capture_module(model, torch.as_tensor(inputs))
     post = Activations(np.maximum(acts.values, 0), acts.layer_names, acts.layer_sizes, acts.info)
@@ -270,7 +270,7 @@ def run_grid(
     log: Callable[[str], None] = print,
 ) -> list[Run]:
     """Train and score every (value, seed); cached per model as JSON when ``cache`` is set."""
-    from infomem.result import Result
+    from infomem.scoring.result import Result
 
     runs = []
     for seed in seeds:
@@ -364,7 +364,7 @@ def comparisons(
     allow_different_data: bool = False,
 ) -> dict[int, Any]:
     """One :class:`infomem.selection.Comparison` per seed, across the grid values."""
-    from infomem.selection import compare
+    from infomem.scoring.selection import compare
 
     out = {}
     for seed in sorted({r.seed for r in runs}):
@@ -517,7 +517,7 @@ def ablation_sections(
 
 
 def _agreement(values: Sequence[float | None], extrinsic: Sequence[float], sign: int) -> float | None:
-    from infomem.selection import kendall_tau
+    from infomem.scoring.selection import kendall_tau
 
     if any(v is None for v in values):
         return None
@@ -535,7 +535,7 @@ def variant_agreement_table(
     paper: tuple[float, float],
 ) -> str:
     """Agreement (tau x expected sign, mean ± sd over seeds) of each scoring variant."""
-    from infomem.selection import EXPECTED_SIGNS
+    from infomem.scoring.selection import EXPECTED_SIGNS
 
     signs = EXPECTED_SIGNS[expect]
     rows = []
@@ -556,7 +556,7 @@ def layer_agreement_table(
     runs: Sequence[Run], variant: str, extrinsic: str, *, expect: str
 ) -> str:
     """Agreement per layer: each layer's mean / median entropy and within-layer MI."""
-    from infomem.selection import EXPECTED_SIGNS
+    from infomem.scoring.selection import EXPECTED_SIGNS
 
     signs = EXPECTED_SIGNS[expect]
     groups = _per_seed(runs)

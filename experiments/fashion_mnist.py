@@ -203,7 +203,7 @@ def capture_with_logits(model: Any, x_val: np.ndarray) -> Any:
     """Pre-ReLU outputs of every hidden Linear plus the logits (the paper's layers)."""
     import torch
 
-    from infomem.capture import Activations, capture_module
+    from infomem.activations.hooks import Activations, capture_module
 
     inputs = torch.as_tensor(x_val)
     hidden = capture_module(model, inputs)
@@ -215,8 +215,8 @@ def capture_with_logits(model: Any, x_val: np.ndarray) -> Any:
 
 
 def score(model: Any, x_val: np.ndarray, label: str) -> Any:
-    from infomem.scores import score_activations
-    from infomem.settings import Settings
+    from infomem.scoring.scores import score_activations
+    from infomem.scoring.settings import Settings
 
     acts = capture_with_logits(model, x_val)
     settings = Settings(max_samples=len(x_val), mi_neurons_per_layer=None)
@@ -229,7 +229,7 @@ def score(model: Any, x_val: np.ndarray, label: str) -> Any:
 
 def run_one(setup: str, e: float, seed: int, args: argparse.Namespace) -> common.Run:
     """Train (or resume) and score one model; its scores are saved as JSON."""
-    from infomem.result import Result
+    from infomem.scoring.result import Result
 
     name = f"{setup}_e{e:g}_seed{seed}"
     path = args.out / "runs" / f"{name}.json"
@@ -255,7 +255,7 @@ def run_one(setup: str, e: float, seed: int, args: argparse.Namespace) -> common
 
 def load_runs(out: Path) -> dict[str, list[common.Run]]:
     """Every finished model's scores, per setup."""
-    from infomem.result import Result
+    from infomem.scoring.result import Result
 
     runs: dict[str, list[common.Run]] = {s: [] for s in SETUPS}
     for path in sorted((out / "runs").glob("*.json")):
@@ -284,7 +284,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     # which made an epoch ~40x slower on this CPU; flushing them to zero changes values
     # below 1.2e-38 only.
     torch.set_flush_denormal(True)
-    import infomem.scores  # noqa: F401 - load every module now, not mid-run from edited files
+    import infomem.scoring.scores  # noqa: F401 - load every module now, not mid-run from edited files
     if not args.report_only:
         for seed in args.seeds:  # seed-major: every finished seed is a full ranking
             for setup in args.setups:

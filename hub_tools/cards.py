@@ -79,7 +79,7 @@ class CardUpdate:
 
 def load_result(result: Any) -> Any:
     """A Result from a Result, a dict or a JSON path."""
-    from infomem.result import Result
+    from infomem.scoring.result import Result
 
     if isinstance(result, Result):
         return result

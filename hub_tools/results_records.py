@@ -42,7 +42,7 @@ def _canonical(value: Any) -> str:
 def record_key(result: Any) -> str:
     """16 hex digits identifying a model x what makes it comparable (inputs, S, settings,
     architecture): re-runs of the same replace each other."""
-    from infomem.selection import comparable_hash
+    from infomem.scoring.comparable import comparable_hash
 
     source = {k: result.data.get(k) for k in _SOURCE_KEYS if result.data.get(k) is not None}
     return comparable_hash(result, extra={"model": str(result.model.get("id") or ""),
@@ -82,7 +82,7 @@ def to_record(result: Any) -> dict[str, Any]:
 
 
 def from_record(record: dict[str, Any]) -> Any:
-    from infomem.result import Result
+    from infomem.scoring.result import Result
 
     return Result.from_dict(record.get("result"), source=f"results record {record.get('key')!r}")
 

@@ -186,8 +186,8 @@ def publish_metric(
     where infomem is installed.
     """
     _check_repo_id(repo_id)
-    from infomem.evaluate_module import metric_card_text
-    from infomem.install import metric_script_path
+    from infomem.glue.evaluate_module import metric_card_text
+    from infomem.glue.install import metric_script_path
 
     name = repo_id.split("/")[1]
     card = metric_card_text()

@@ -45,6 +45,7 @@ class Option:
     hint: str = ""  # appended to the error message: what to do
     scores: bool = False  # changes the numbers: enters the comparable key
     none_is_all: bool = False  # None = every one (CLI: 0)
+    one_included: bool = False  # for "fraction": 1 itself is allowed
     optional: bool = False  # None is a valid value
     flag: str | None = ""  # CLI flag; "" = derived from the name, None = no flag
     metric: bool = True  # an evaluate `compute` keyword
@@ -80,9 +81,11 @@ class Option:
                 raise InvalidInputError(
                     f"`{self.name}` must be one of {shown}; received {value!r}.{self._hint}")
         elif self.kind == "fraction":
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1:
+            top = "1 (inclusive)" if self.one_included else "1 (exclusive)"
+            number = isinstance(value, (int, float)) and not isinstance(value, bool)
+            if not number or not (0 < value < 1 or (self.one_included and value == 1)):
                 raise InvalidInputError(
-                    f"`{self.name}` must be a number between 0 and 1 (exclusive); received "
+                    f"`{self.name}` must be a number above 0 and below {top}; received "
                     f"{value!r}.{self._hint}")
             return float(value)
         elif self.kind == "names":
@@ -195,7 +198,7 @@ def _options() -> tuple[Option, ...]:
         Option("suffix_tokens", 32, "tokens that must come out verbatim after the prompt",
                "extraction", "int", minimum=1, command="extract"),
         Option("min_k", 0.2, "share of the lowest token log-probabilities Min-K% Prob averages",
-               "extraction", "fraction", command="extract"),
+               "extraction", "fraction", one_included=True, command="extract"),
         # run and output
         Option("mi_device", None, 'compute MI on this device, e.g. "cuda": the numba.cuda KSG '
                "kernel with the [gpu] extra, else torch", run),

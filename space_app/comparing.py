@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from infomem.errors import InvalidInputError
-from infomem.result import Result
-from infomem.selection import unique_labels
+from infomem.scoring.result import Result
+from infomem.scoring.selection import unique_labels
 
 from .handlers import (
     EstimatorChoice,
@@ -124,7 +124,7 @@ def compare_results(
     progress: Progress = _no_progress,
 ) -> CompareView:
     """Refuse incomparable results, rank, and compute Kendall's tau against extrinsic values."""
-    from infomem.selection import compare
+    from infomem.scoring.selection import compare
 
     from .handlers import detached
 

@@ -11,8 +11,8 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from infomem.activations.models import DEFAULT_MODEL_ID
 from infomem.errors import InvalidInputError, ModelLoadError
-from infomem.models import DEFAULT_MODEL_ID
 
 from .config import ENV_VARS, SpaceConfig
 
@@ -93,7 +93,7 @@ def _count_from_config(model_id: str | None) -> int | None:
     import torch
     import transformers
 
-    from infomem.models import default_model_path
+    from infomem.activations.models import default_model_path
 
     path = str(default_model_path() if model_id is None else model_id)
     try:

@@ -17,12 +17,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infomem.activations.models import DEFAULT_MODEL_ID, LoadedModel, ModelCache
 from infomem.errors import InvalidInputError
-from infomem.models import DEFAULT_MODEL_ID, LoadedModel, ModelCache
 from infomem.options import default
-from infomem.report import fmt
-from infomem.result import Result
-from infomem.settings import Settings
+from infomem.presentation.tables import fmt
+from infomem.scoring.result import Result
+from infomem.scoring.settings import Settings
 
 from . import guards
 from .config import SpaceConfig
@@ -256,7 +256,7 @@ def _headline(result: Result) -> str:
 
 def score_view(result: Result, folder: Path) -> ScoreView:
     """Figures, table, headline and a result file written under `folder`."""
-    from infomem.plots import plot_result
+    from infomem.presentation.plots import plot_result
 
     folder.mkdir(parents=True, exist_ok=True)
     name = result_filename(result)
@@ -278,7 +278,7 @@ def detached(plot: Callable[..., Any], *args: Any) -> Any:
     pyplot's global list, so a long-running Space does not accumulate figures.
     """
     with _PLOT_LOCK:
-        fig = plot(*args)  # infomem.plots selects the Agg backend before pyplot loads
+        fig = plot(*args)  # infomem.presentation.plots selects the Agg backend before pyplot loads
         import matplotlib.pyplot as plt
 
         plt.close(fig)

@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from infomem.errors import InvalidInputError, ResultFormatError
-from infomem.result import Result
-from infomem.selection import comparable_hash
+from infomem.scoring.comparable import comparable_hash
+from infomem.scoring.result import Result
 
 __all__ = ["Leaderboard", "load_leaderboard", "describe_source", "results_from_folder", "rows", "filter_rows",
            "COLUMNS", "SORTABLE"]

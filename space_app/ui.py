@@ -15,35 +15,23 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from infomem.activations.models import DEFAULT_MODEL_ID
 from infomem.errors import InfomemError
-from infomem.models import DEFAULT_MODEL_ID
-from infomem.options import default
 
-from . import comparing, handlers, leaderboard
+from . import comparing, controls, handlers, leaderboard
 from .config import SpaceConfig
 
-__all__ = ["build_app", "ESTIMATORS"]
+__all__ = ["build_app"]
 
 log = logging.getLogger("infomem.space")
 
 # Registry dicts drive the dropdowns: value -> what the user reads.
-ESTIMATORS = {
-    "ksg": "KSG, k nearest neighbours (the paper's estimator)",
-    "binned": "Binned (fast; biased upward for small samples)",
-    "none": "None (entropy only)",
-}
-BINNINGS = {
-    "global": "One range for all neurons (the paper's)",
-    "layer": "One range per layer",
-    "neuron": "One range per neuron (robust to outlier dimensions)",
-}
 _D = handlers.EstimatorChoice()  # the form's defaults: the catalogue's, as the handlers take them
 # Headers of the tables before the first run: the columns of handlers.result_table and
 # comparing.ranking_table (tests/space check that they agree).
@@ -51,7 +39,6 @@ _LAYER_COLUMNS = ["layer", "neurons", "mean entropy", "median entropy", "q1", "q
                   "median 95% notch", "mean MI"]
 _RANKING_COLUMNS = ["#", "model", "mean entropy", "median entropy", "mean MI", "rank (entropy)",
                     "rank (MI)"]
-_FILE_TYPES = [".txt", ".csv", ".tsv", ".json", ".jsonl", ".parquet"]
 _KEEP_FILES_S = 3600  # downloadable results are removed after an hour
 _BOARD_TTL_S = 300  # the leaderboard is re-read at most every five minutes on page loads
 
@@ -77,83 +64,6 @@ def _boundary(fn: Callable[..., Any]) -> Callable[..., Any]:
             ) from None
 
     return wrapper
-
-
-@dataclass
-class _InputControls:
-    source: gr.Radio
-    texts: gr.Textbox
-    file: gr.File
-    dataset: gr.Textbox
-    config: gr.Textbox
-    split: gr.Textbox
-    column: gr.Textbox
-
-    def all(self) -> list[Any]:
-        return [self.source, self.texts, self.file, self.dataset, self.config, self.split,
-                self.column]
-
-
-def _source_visibility(source: str) -> list[Any]:
-    return [gr.update(visible=source == "text"), gr.update(visible=source == "file"),
-            gr.update(visible=source == "dataset"),
-            gr.update(visible=source in ("dataset", "file"))]
-
-
-def _input_controls(tab: str) -> _InputControls:
-    source = gr.Radio([(label, key) for key, label in handlers.SOURCES.items()],
-                      value="sample", label="Unlabeled inputs", elem_id=f"{tab}-source")
-    texts = gr.Textbox("", label="Texts, one per line", lines=6, visible=False,
-                       elem_id=f"{tab}-texts",
-                       placeholder="the film was wonderful\na dull, overlong plot\n...")
-    file = gr.File(label="Text file (.txt one per line) or table (.csv .json .jsonl .parquet)",
-                   file_types=_FILE_TYPES, type="filepath", visible=False, elem_id=f"{tab}-file")
-    with gr.Row(visible=False) as dataset_row:
-        dataset = gr.Textbox("", label="Dataset id", placeholder="imdb", scale=2)
-        config = gr.Textbox("", label="Config", placeholder="(default)")
-        split = gr.Textbox("", label="Split", placeholder="validation / test")
-    column = gr.Textbox("", label="Column", placeholder="text (guessed when empty)",
-                        visible=False, elem_id=f"{tab}-column")
-    source.change(_source_visibility, source, [texts, file, dataset_row, column],
-                  api_visibility="private", queue=False)
-    return _InputControls(source, texts, file, dataset, config, split, column)
-
-
-@dataclass
-class _EstimatorControls:
-    max_samples: gr.Number
-    binning: gr.Dropdown
-    mi_estimator: gr.Dropdown
-    bins: gr.Number
-    k: gr.Number
-    mi_neurons_per_layer: gr.Slider
-    seed: gr.Number
-
-    def all(self) -> list[Any]:
-        return [self.max_samples, self.binning, self.mi_estimator, self.bins, self.k,
-                self.mi_neurons_per_layer, self.seed]
-
-
-def _estimator_controls(config: SpaceConfig, tab: str) -> _EstimatorControls:
-    # A Number, not a Slider: a slider's own bound check would answer API calls over the
-    # cap with a bare "greater than maximum"; ours names the cap and what to do instead.
-    max_samples = gr.Number(config.default_samples, precision=0, elem_id=f"{tab}-max-samples",
-                            label=f"Max samples (at most {config.max_samples} on this Space; "
-                                  "the paper used 2,500)")
-    with gr.Accordion("Estimator settings", open=False):
-        with gr.Row():
-            binning = gr.Dropdown([(label, key) for key, label in BINNINGS.items()],
-                                  value=default("binning"), label="Entropy bin range")
-            mi_estimator = gr.Dropdown([(label, key) for key, label in ESTIMATORS.items()],
-                                       value=default("mi_estimator"),
-                                       label="Mutual information estimator")
-        with gr.Row():
-            bins = gr.Number(default("bins"), label="Entropy bins", precision=0)
-            k = gr.Number(default("k"), label="KSG neighbours k", precision=0)
-            seed = gr.Number(default("seed"), label="Seed (subsampling)", precision=0)
-        mi_neurons = gr.Slider(1, 128, value=default("mi_neurons_per_layer"), step=1,
-                               label="Neurons per layer entering MI")
-    return _EstimatorControls(max_samples, binning, mi_estimator, bins, k, mi_neurons, seed)
 
 
 class _Files:
@@ -203,8 +113,8 @@ def _score_tab(scorer: handlers.Scorer, files: _Files) -> None:
         with gr.Column(scale=2):
             model = gr.Textbox(DEFAULT_MODEL_ID, label="Model (Hub id)", elem_id="score-model",
                                info="Empty or the default: the embedded all-MiniLM-L6-v2.")
-            inputs = _input_controls("score")
-            est = _estimator_controls(space, "score")
+            inputs = controls.input_controls("score")
+            est = controls.estimator_controls(space, "score")
             run = gr.Button("Score", variant="primary", elem_id="score-button")
         with gr.Column(scale=3):
             # Labels name the outputs in the API (gradio_client), also where none is shown.
@@ -263,8 +173,8 @@ def _compare_tab(scorer: handlers.Scorer) -> None:
                                   value="shortcut", label="The models differ in")
                 higher = gr.Checkbox(True, label="Higher extrinsic values are better")
             gr.Markdown("Models given by id are scored on these inputs and settings:")
-            inputs = _input_controls("compare")
-            est = _estimator_controls(space, "compare")
+            inputs = controls.input_controls("compare")
+            est = controls.estimator_controls(space, "compare")
             run = gr.Button("Compare", variant="primary", elem_id="compare-button")
         with gr.Column(scale=3):
             summary = gr.Markdown("Compare two or more models to rank them here.",

@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 import torch
 
-from infomem.capture import Activations, capture, capture_module, pool
+from infomem.activations.hooks import Activations, capture, capture_module, pool
+from infomem.activations.models import load_model
 from infomem.errors import InvalidInputError
-from infomem.models import load_model
 
 import factories
 

@@ -126,7 +126,7 @@ def test_latin1_with_its_encoding_and_empty_cells_are_counted(tiny_bert, tmp_pat
 def test_a_write_failing_at_the_end_keeps_the_result(tiny_bert, files, tmp_path):
     target = tmp_path / "gone" / "r.json"
     (tmp_path / "gone").mkdir()
-    code = ("import shutil, sys, infomem.result as r; orig = r.Result.to_json\n"
+    code = ("import shutil, sys, infomem.scoring.result as r; orig = r.Result.to_json\n"
             "def to_json(self, path=None, **kw):\n"
             "    if path is not None: shutil.rmtree(sys.argv[-1].rsplit('/', 1)[0], True)\n"
             "    return orig(self, path, **kw)\n"

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from infomem.data import check_texts, default_texts, load_inputs, subsample
+from infomem.activations.data import check_texts, default_texts, load_inputs, subsample
 from infomem.errors import DataError, InvalidInputError
 
 
@@ -35,7 +35,7 @@ def test_fingerprint_follows_the_items():
 
 
 def test_small_sample_warns(tiny_bert):
-    from infomem.scores import score
+    from infomem.scoring.scores import score
 
     with pytest.warns(UserWarning, match="Only 3 examples"):
         score(str(tiny_bert), ["a", "b", "c"] * 1, mi_estimator="none", progress=False)

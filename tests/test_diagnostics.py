@@ -6,11 +6,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infomem.capture import Activations
-from infomem.diagnostics import diagnose
+from infomem.activations.hooks import Activations
 from infomem.estimators import bin_codes
-from infomem.scores import score_activations
-from infomem.settings import Settings
+from infomem.scoring.diagnostics import diagnose
+from infomem.scoring.scores import score_activations
+from infomem.scoring.settings import Settings
 
 
 def _diagnose(values, sizes, *, bins=100, binning="global", mi_estimator="ksg"):
@@ -70,7 +70,7 @@ def test_s_below_the_bins():
 
 
 def test_every_result_carries_diagnostics_through_json():
-    from infomem.result import Result
+    from infomem.scoring.result import Result
 
     values = _gaussian()
     values[:, 13] *= 5000

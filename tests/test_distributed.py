@@ -10,9 +10,9 @@ import sys
 import numpy as np
 import pytest
 
-from infomem.capture import capture
-from infomem.distributed import batch_shard, merge_batches, pair_shard
-from infomem.models import load_model
+from infomem.activations.hooks import capture
+from infomem.activations.models import load_model
+from infomem.scoring.distributed import batch_shard, merge_batches, pair_shard
 
 import factories
 

@@ -12,9 +12,9 @@ import pytest
 import torch
 from scipy import stats
 
-from infomem.decoding import greedy_decode, token_logprobs
+from infomem.activations.decoding import greedy_decode, token_logprobs
 from infomem.errors import InvalidInputError, ResultFormatError
-from infomem.extraction import (
+from infomem.scoring.extraction import (
     ExtractionResult,
     _leading_special_ids,
     extraction,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from infomem.capture import Activations
-from infomem.intervals import _rows, interval
-from infomem.scores import score_activations
-from infomem.selection import compare
-from infomem.settings import Settings
+from infomem.activations.hooks import Activations
+from infomem.scoring.intervals import _rows, interval
+from infomem.scoring.scores import score_activations
+from infomem.scoring.selection import compare
+from infomem.scoring.settings import Settings
 
 SETTINGS = Settings(intervals=20, mi_neurons_per_layer=8, interval_pairs=40)
 DATA = {"kind": "tensor", "fingerprint": "same-inputs"}

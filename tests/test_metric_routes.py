@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from infomem.evaluate_module import metric_card_text
-from infomem.install import install_metric, metric_script_path
+from infomem.glue.evaluate_module import metric_card_text
+from infomem.glue.install import install_metric, metric_script_path
 
 SCRIPT = r"""
 import json, sys, evaluate, infomem

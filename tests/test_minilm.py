@@ -11,7 +11,7 @@ import sys
 import numpy as np
 import pytest
 
-from infomem.scores import score
+from infomem.scoring.scores import score
 
 import factories
 

@@ -11,8 +11,8 @@ import pytest
 
 from infomem.errors import InvalidInputError
 from infomem.options import OPTIONS, in_group, split_options
-from infomem.scores import score
-from infomem.settings import Settings
+from infomem.scoring.scores import score
+from infomem.scoring.settings import Settings
 
 
 def test_settings_fields_are_the_catalogues_settings_group():
@@ -39,7 +39,8 @@ def _bad_value(opt):
             "str": 12}.get(opt.kind)
 
 
-@pytest.mark.parametrize("name", [n for n, o in OPTIONS.items() if _bad_value(o) is not None])
+@pytest.mark.parametrize("name", [n for n, o in OPTIONS.items()
+                                  if _bad_value(o) is not None and o.command == "score"])
 def test_every_checked_option_is_refused_by_name_before_model_work(name):
     # score() checks everything at the boundary: no model id here would load in time.
     with pytest.raises(InvalidInputError, match=f"`{name}`"):
@@ -48,14 +49,15 @@ def test_every_checked_option_is_refused_by_name_before_model_work(name):
 
 
 def test_the_metric_takes_every_metric_option_and_says_why_not_for_the_rest():
-    from infomem.evaluate_module import InfoMem
+    from infomem.glue.evaluate_module import InfoMem
 
-    metric = InfoMem()
+    metric, extraction = InfoMem(), InfoMem(config_name="extraction")
     for opt in OPTIONS.values():
         bad = _bad_value(opt)
         if opt.metric and bad is not None:
             with pytest.raises(InvalidInputError, match=f"`{opt.name}`"):
-                metric.compute(predictions=["a text"] * 5, **{opt.name: bad})
+                (extraction if opt.group == "extraction" else metric).compute(
+                    predictions=["a text"] * 5, **{opt.name: bad})
         elif not opt.metric:
             assert opt.not_everywhere
             with pytest.raises(Exception, match=opt.not_everywhere.split()[0]):

@@ -7,11 +7,11 @@ import pytest
 import scipy.stats
 import torch
 
-from infomem.capture import Activations
+from infomem.activations.hooks import Activations
 from infomem.errors import InvalidInputError, ModelLoadError
 from infomem.estimators import ksg_mi_reference
-from infomem.scores import mi_neuron_indices, score, score_activations
-from infomem.settings import Settings
+from infomem.scoring.scores import mi_neuron_indices, score, score_activations
+from infomem.scoring.settings import Settings
 
 import factories
 

@@ -1,4 +1,4 @@
-"""infomem.selection and `infomem compare`: ranking, Kendall tau, refusals, JSON, CLI."""
+"""infomem.scoring.selection and `infomem compare`: ranking, Kendall tau, refusals, JSON, CLI."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ import math
 import numpy as np
 import pytest
 
-from infomem.capture import Activations
+from infomem.activations.hooks import Activations
 from infomem.cli import main
 from infomem.errors import IncompatibleResultsError, InvalidInputError
-from infomem.result import Result
-from infomem.scores import score_activations
-from infomem.selection import compare, kendall_tau
-from infomem.settings import Settings
+from infomem.scoring.result import Result
+from infomem.scoring.scores import score_activations
+from infomem.scoring.selection import compare, kendall_tau
+from infomem.scoring.settings import Settings
 
 pytestmark = pytest.mark.filterwarnings("ignore:Only .* examples:UserWarning")
 

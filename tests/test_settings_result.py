@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from infomem.errors import InvalidInputError, ResultFormatError
-from infomem.result import FORMAT, LayerSummary, Result
-from infomem.settings import Settings
+from infomem.scoring.result import FORMAT, LayerSummary, Result
+from infomem.scoring.settings import Settings
 
 
 @pytest.mark.parametrize(

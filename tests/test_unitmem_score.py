@@ -11,15 +11,15 @@ import numpy as np
 import pytest
 import torch
 
-from infomem.data import default_texts
+from infomem.activations.data import default_texts
+from infomem.activations.models import load_model
+from infomem.activations.unitmem import capture_views, find_targets, loaded_runner, module_runner
+from infomem.activations.views import augment_image, drop_words, feature_noise, view_rng
+from infomem.cli.unitmem import add_parsers
 from infomem.errors import InvalidInputError, ResultFormatError
 from infomem.estimators import unit_mem
-from infomem.models import load_model
-from infomem.unitmem_capture import capture_views, find_targets, loaded_runner, module_runner
-from infomem.unitmem_cli import add_parsers
-from infomem.unitmem_report import UnitMemReport
-from infomem.unitmem_score import TEXT_CHARS, layer_unit_mem, unit_mem_score
-from infomem.unitmem_views import augment_image, drop_words, feature_noise, view_rng
+from infomem.scoring.unitmem import TEXT_CHARS, layer_unit_mem, unit_mem_score
+from infomem.scoring.unitmem_report import UnitMemReport
 
 import factories
 

@@ -1,7 +1,7 @@
 """Membership statistics of extraction: exact match, Min-K% Prob, Mann-Whitney U, rates.
 
 Pure functions on token ids and per-example numbers (no model), used by
-:mod:`infomem.extraction` and tested against scipy and hand-made sequences.
+:mod:`infomem.scoring.extraction` and tested against scipy and hand-made sequences.
 
 References
 ----------

@@ -120,8 +120,8 @@ def test_import_stays_light():
 
 
 def test_devices_that_do_not_exist_are_one_line_errors():
+    from infomem.activations.models import check_device_map
     from infomem.estimators._validation import check_device
-    from infomem.models import check_device_map
 
     assert str(check_device("cpu")) == "cpu"
     assert "Unknown MI device 'gpu'" in _raises("gpu", check_device, "gpu")

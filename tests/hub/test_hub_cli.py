@@ -1,4 +1,4 @@
-"""The Hub subcommands through `infomem.cli.main`, in-process against the fake Hub."""
+"""The Hub subcommands through `infomem.cli`, in-process against the fake Hub."""
 
 from __future__ import annotations
 

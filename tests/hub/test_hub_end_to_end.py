@@ -136,6 +136,6 @@ print("RESULT", json.dumps({{"type": type(metric).__name__, "out": out, "again":
 
 def test_result_fixture_matches_the_real_format():
     """The synthetic results used above load with the real Result class."""
-    from infomem.result import Result
+    from infomem.scoring.result import Result
 
     assert Result.from_dict(result_dict()).model_id == "alice/tiny-bert"

@@ -8,9 +8,9 @@ from importlib import metadata
 import pytest
 
 from infomem.errors import HubError, InvalidInputError
+from infomem.glue.install import metric_script_path
 from infomem.hub import publish_metric, upload_space
 from infomem.hub.card_text import parse_header, split_card
-from infomem.install import metric_script_path
 from tests.support.fixtures import USERS
 
 ALICE, BOB = USERS["alice"], USERS["bob"]

@@ -13,7 +13,7 @@ from gradio_client.exceptions import AppError
 from spacekit import MAX_SAMPLES, LaunchedApp, factories_texts
 
 import infomem
-from infomem.result import Result
+from infomem.scoring.result import Result
 from infomem.space import ui
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

@@ -123,7 +123,7 @@ def _serving(python: Path, space: Path, env: dict[str, str], log: Path) -> Itera
 def _score_through_the_api(url: str, tmp_path: Path) -> None:
     from gradio_client import Client
 
-    from infomem.result import Result
+    from infomem.scoring.result import Result
 
     client = Client(url, verbose=False, download_files=str(tmp_path / "downloads"))
     *_, path, _command, scores = client.predict(api_name="/score", max_samples=40,

@@ -15,7 +15,7 @@ from spacekit import factories_texts
 
 import infomem
 from infomem.errors import InvalidInputError, ModelLoadError
-from infomem.selection import unique_labels
+from infomem.scoring.selection import unique_labels
 from infomem.space import ENV_VARS, SpaceConfig, comparing, deploy, guards, handlers, leaderboard
 
 # --- config --------------------------------------------------------------------------

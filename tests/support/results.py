@@ -56,6 +56,6 @@ def result_dict(
 
 def make_result(model_id: str = "alice/tiny-bert", **kwargs: Any) -> Any:
     """An infomem.Result built from :func:`result_dict`."""
-    from infomem.result import Result
+    from infomem.scoring.result import Result
 
     return Result.from_dict(result_dict(model_id, **kwargs))

@@ -1,7 +1,7 @@
 """ExtractionResult: what :func:`infomem.extraction.extraction` measured, as data.
 
 Per-example records, counts, rates and test statistics; round-trips through plain JSON
-(``to_dict`` / ``from_dict``). The numbers are computed in :mod:`infomem.extraction`.
+(``to_dict`` / ``from_dict``). The numbers are computed in :mod:`infomem.scoring.extraction`.
 """
 
 from __future__ import annotations
@@ -68,6 +68,13 @@ class ExtractionResult:
     settings: dict[str, Any] = field(default_factory=dict)  # prefix_tokens, suffix_tokens, min_k...
     model: dict[str, Any] = field(default_factory=dict)  # id, architecture, num_parameters
     timings: dict[str, float] = field(default_factory=dict)  # decode_seconds, score_seconds
+
+    def summary(self) -> dict[str, Any]:
+        """The flat numbers with settings and model, without per-text records."""
+        out = self.to_dict()
+        out.pop("records")
+        out.pop("reference_records")
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """Flat numbers first, then records, settings, model and timings (JSON-ready)."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from infomem.unitmem_report import LayerUnitMem, UnitMemReport
+    from infomem.scoring.unitmem_report import LayerUnitMem, UnitMemReport
 
 __all__ = ["plot_unit_mem", "short_labels"]
 

@@ -112,7 +112,7 @@ def paired_difference(a: dict[str, Any], b: dict[str, Any], key: str, full_diff:
 
 def tau_interval(per_model: Sequence[Sequence[float]], extrinsic: Sequence[float]) -> list[float] | None:
     """Percentile interval of Kendall tau over the replicates (each at size m)."""
-    from infomem.selection import kendall_tau
+    from infomem.scoring.selection import kendall_tau
 
     reps = np.asarray(per_model, dtype=np.float64)  # models x replicates
     taus = [kendall_tau(list(reps[:, r]), list(extrinsic)) for r in range(reps.shape[1])]

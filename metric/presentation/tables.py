@@ -5,11 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from infomem.diagnostics import COLLAPSE_WARN, COLLAPSED_BINS
+from infomem.scoring.diagnostics import COLLAPSE_WARN, COLLAPSED_BINS
 
 if TYPE_CHECKING:
-    from infomem.result import Result
-    from infomem.selection import Comparison
+    from infomem.scoring.result import Result
+    from infomem.scoring.selection import Comparison
 
 __all__ = ["print_result", "result_table", "comparison_table", "fmt", "mi_label"]
 

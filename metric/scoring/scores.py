@@ -13,19 +13,21 @@ from typing import Any
 
 import numpy as np
 
-from infomem import distributed, estimators
-from infomem.capture import Activations, capture, capture_module
-from infomem.data import fingerprint, load_inputs, subsample
-from infomem.diagnostics import diagnose
+from infomem import estimators
+from infomem.activations.data import fingerprint, load_inputs, subsample
+from infomem.activations.hooks import Activations, capture, capture_module
 from infomem.errors import InvalidInputError
 from infomem.estimators._validation import check_device, resolve_backend
 from infomem.options import check_options, settings_conflict, split_options
-from infomem.result import LayerSummary, Result
-from infomem.settings import Settings
+from infomem.scoring import distributed
+from infomem.scoring.diagnostics import diagnose
+from infomem.scoring.result import LayerSummary, Result
+from infomem.scoring.settings import Settings
 
 __all__ = ["score", "score_activations", "mi_neuron_indices", "library_versions"]
 
 _VERSIONED = ("infomem", "torch", "transformers", "numpy", "scipy", "numba", "accelerate", "datasets")
+SCORE_GROUPS = ("settings", "loading", "inputs", "run")  # the catalogue groups score() takes
 _NOTCH = 1.57  # McGill et al. (1978): notched-box ~95% interval for the median
 
 
@@ -219,8 +221,8 @@ def score_activations(
 
 def _intervals(acts: Activations, cols: np.ndarray, settings: Settings,
                full: dict[str, float | None]) -> dict[str, Any] | None:
-    """Replicate scores and 95% intervals (infomem.intervals); None when S is too small."""
-    from infomem.intervals import score_replicates
+    """Replicate scores and 95% intervals (infomem.scoring.intervals); None when S is too small."""
+    from infomem.scoring.intervals import score_replicates
 
     if acts.n_samples < max(10, 2 * (settings.k + 1)):
         warnings.warn(f"No intervals: S = {acts.n_samples} is too small to subsample.",
@@ -272,9 +274,9 @@ def score(
     Result
         Mean/median entropy and mean MI in nats, per-layer summaries, settings.
     """
-    from infomem.models import LoadedModel, load_model, wrap_model
+    from infomem.activations.models import LoadedModel, load_model, wrap_model
 
-    groups = split_options(options)
+    groups = split_options(options, SCORE_GROUPS)
     settings_conflict(settings, list(groups["settings"]))
     settings = settings or Settings(**groups["settings"])
     load, run = check_options(groups["loading"]), check_options(groups["run"])

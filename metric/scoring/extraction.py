@@ -8,7 +8,7 @@ cannot have seen, a one-sided Mann-Whitney U test asks whether the candidates lo
 memorized than the reference (METHOD.md, "Extraction memorization").
 
 Layers: statistics in :mod:`infomem.estimators.membership` (pure), decoding in
-:mod:`infomem.decoding` (torch), the result as data in :mod:`infomem.extraction_result`;
+:mod:`infomem.activations.decoding` (torch), the result as data in :mod:`infomem.scoring.extraction_result`;
 this module loads and checks the model and inputs and puts them together.
 
 References
@@ -27,20 +27,19 @@ from typing import Any
 
 import numpy as np
 
-from infomem.decoding import greedy_decode, token_logprobs
+from infomem.activations.decoding import greedy_decode, token_logprobs
 from infomem.errors import InvalidInputError
-from infomem.estimators._validation import check_int
 from infomem.estimators.membership import (
     CONFIDENCE,
     MannWhitney,
-    check_min_k,
     is_extracted,
     mann_whitney,
     matched_fraction,
     min_k_prob,
     wilson_interval,
 )
-from infomem.extraction_result import ExtractionRecord, ExtractionResult
+from infomem.options import check_options, default
+from infomem.scoring.extraction_result import ExtractionRecord, ExtractionResult
 
 __all__ = [
     "extraction",
@@ -66,7 +65,7 @@ def _not_causal(name: str, what: str) -> InvalidInputError:
 
 
 def _check_causal(model: Any) -> None:
-    from infomem.models import model_kind
+    from infomem.activations.models import model_kind
 
     config = getattr(model, "config", None)
     if config is None:
@@ -83,7 +82,7 @@ def _load(model_id: str, *, device_map: Any) -> tuple[Any, Any]:
     """AutoModelForCausalLM + AutoTokenizer, refusing non-causal configs before the weights."""
     import transformers
 
-    from infomem.models import check_device_map, load_error, model_kind
+    from infomem.activations.models import check_device_map, load_error, model_kind
 
     check_device_map(device_map)
     try:
@@ -228,10 +227,10 @@ def extraction(
     texts: Sequence[str],
     *,
     tokenizer: Any = None,
-    prefix_tokens: int = 32,
-    suffix_tokens: int = 32,
+    prefix_tokens: int = default("prefix_tokens"),
+    suffix_tokens: int = default("suffix_tokens"),
     reference: Sequence[str] | None = None,
-    min_k: float = 0.2,
+    min_k: float = default("min_k"),
     max_length: int = 512,
     batch_size: int = 8,
     device_map: Any = None,
@@ -273,11 +272,9 @@ def extraction(
     first without one. Longer texts tend to have lower Min-K% (more chances of a rare
     token), so compare splits of similar lengths.
     """
-    prefix = check_int(prefix_tokens, "prefix_tokens", 1)
-    suffix = check_int(suffix_tokens, "suffix_tokens", 1)
-    check_int(batch_size, "batch_size", 1)
-    check_int(max_length, "max_length", 1)
-    k = check_min_k(min_k)
+    checked = check_options({"prefix_tokens": prefix_tokens, "suffix_tokens": suffix_tokens,
+                             "min_k": min_k, "batch_size": batch_size, "max_length": max_length})
+    prefix, suffix, k = checked["prefix_tokens"], checked["suffix_tokens"], checked["min_k"]
     texts = _check_texts(texts, "texts")
     ref = None if reference is None else _check_texts(reference, "reference")
     if ref is not None:

@@ -1,7 +1,7 @@
 """UnitMemReport: per-layer UnitMem of one model on one set of inputs, with provenance.
 
 Data and pure converters only (JSON round-trip); :func:`infomem.unitmem_score.unit_mem_score`
-builds it, :mod:`infomem.unitmem_plot` draws it, :mod:`infomem.unitmem_cli` prints it.
+builds it, :mod:`infomem.presentation.unitmem_plot` draws it, :mod:`infomem.cli.unitmem` prints it.
 """
 
 from __future__ import annotations
@@ -116,7 +116,7 @@ class UnitMemReport:
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
         """JSON text (NaN, the undefined units, becomes null); written to ``path`` if given."""
-        from infomem.result import jsonable
+        from infomem.scoring.result import jsonable
 
         text = json.dumps(jsonable(self.to_dict()), indent=indent, allow_nan=False)
         if path is not None:
@@ -160,6 +160,6 @@ class UnitMemReport:
 
     def plot(self, path: str | Path | None = None) -> Any:
         """Per-layer UnitMem distributions, and the top examples' thumbnails for images."""
-        from infomem.unitmem_plot import plot_unit_mem
+        from infomem.presentation.unitmem_plot import plot_unit_mem
 
         return plot_unit_mem(self, path)

@@ -15,8 +15,8 @@ from typing import Any
 
 import numpy as np
 
+from infomem.activations.models import LoadedModel
 from infomem.errors import InvalidInputError
-from infomem.models import LoadedModel
 
 __all__ = ["Activations", "capture", "capture_module", "find_blocks"]
 

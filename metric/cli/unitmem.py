@@ -9,10 +9,10 @@ import argparse
 import json
 from typing import TYPE_CHECKING, Any
 
-from infomem.cli import add_options, options_from_args
+from infomem.cli import add_options, options_from_args, silence_library_bars
 
 if TYPE_CHECKING:
-    from infomem.unitmem_report import UnitMemReport
+    from infomem.scoring.unitmem_report import UnitMemReport
 
 __all__ = ["add_parsers", "print_unit_mem", "layer_table", "top_table"]
 
@@ -58,10 +58,8 @@ def add_parsers(sub: Any) -> None:
                    "(images: crop, flip, colour jitter; text: drop 10%% of the words) (default: 1)")
     g.add_argument("--seed", type=int, default=option("seed").default,
                    help="seed for subsampling and the augmented views (default: 0)")
-    for name in ("max_samples", "batch_size", "max_length"):
-        opt = option(name)
-        g.add_argument(opt.cli_flag, dest=name, type=int, default=opt.default,
-                       help=opt.help_with_default().replace("%", "%%"))
+    add_options(p, "settings", only=("max_samples", "batch_size", "max_length"),
+                title="sampling and batching")
     o = p.add_argument_group("run and output")
     o.add_argument("--json", action="store_true", help="print the report (no per-unit arrays) as JSON")
     o.add_argument("--out", help="write the full report JSON here (per-unit values included)")
@@ -71,15 +69,14 @@ def add_parsers(sub: Any) -> None:
 
 
 def _cmd_unitmem(args: argparse.Namespace) -> int:
-    from infomem.unitmem_score import unit_mem_score
+    from infomem.cli.outputs import check_output
+    from infomem.scoring.unitmem import unit_mem_score
 
+    check_output(args.out, flag="--out")
+    check_output(args.plot, flag="--plot", image=True)
     quiet = args.quiet or args.json
     if quiet:
-        import datasets
-        import transformers
-
-        transformers.utils.logging.disable_progress_bar()
-        datasets.disable_progress_bars()
+        silence_library_bars()
     report = unit_mem_score(
         args.model, layers=args.layers, augmentations=args.augmentations, seed=args.seed,
         max_samples=args.max_samples, batch_size=args.batch_size, max_length=args.max_length,
@@ -91,7 +88,7 @@ def _cmd_unitmem(args: argparse.Namespace) -> int:
     if args.plot:
         report.plot(args.plot)
     if args.json:
-        from infomem.result import jsonable
+        from infomem.scoring.result import jsonable
 
         print(json.dumps(jsonable(report.summary()), indent=2))
     else:
@@ -107,7 +104,7 @@ def layer_table(report: UnitMemReport) -> Any:
     """One row per layer: the UnitMem distribution and the ties at 1.0."""
     from rich.table import Table
 
-    from infomem.unitmem_plot import short_labels
+    from infomem.presentation.unitmem_plot import short_labels
 
     labels, pattern = short_labels([x.name for x in report.per_layer])
     s = report.settings
@@ -132,7 +129,7 @@ def top_table(report: UnitMemReport, shown: int = TOP_SHOWN) -> Any:
     """The first ``shown`` top units of each layer and the example that maximizes each."""
     from rich.table import Table
 
-    from infomem.unitmem_plot import short_labels
+    from infomem.presentation.unitmem_plot import short_labels
 
     labels, _ = short_labels([x.name for x in report.per_layer])
     texts = any(t.text is not None for layer in report.per_layer for t in layer.top)

@@ -33,14 +33,13 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from infomem.errors import IncompatibleResultsError, InvalidInputError
+from infomem.errors import InvalidInputError
+from infomem.scoring.comparable import check_comparable
 
 if TYPE_CHECKING:
-    from infomem.result import Result
+    from infomem.scoring.result import Result
 
-__all__ = ["compare", "Comparison", "Row", "check_comparable", "comparable_key", "comparable_hash",
-           "unique_labels",
-           "kendall_tau", "EXPECTED_SIGNS"]
+__all__ = ["compare", "Comparison", "Row", "kendall_tau", "unique_labels", "EXPECTED_SIGNS"]
 
 SCORES = ("mean_entropy", "mean_mi")
 BY = (*SCORES, "median_entropy")
@@ -108,95 +107,19 @@ class Comparison:
 
     def table(self) -> Any:
         """A rich Table of the ranking, with Kendall tau and the significance of each step."""
-        from infomem.report import comparison_table
+        from infomem.presentation.tables import comparison_table
 
         return comparison_table(self)
 
     def plot(self, path: str | Path | None = None) -> Any:
         """Per-layer entropy boxes side by side and per-layer MI (see plots.plot_comparison)."""
-        from infomem.plots import plot_comparison
+        from infomem.presentation.plots import plot_comparison
 
         if not self.results:
             raise InvalidInputError(
                 "This comparison holds no results to plot; build it with `compare(results)`."
             )
         return plot_comparison(list(self.results), self.labels, path)
-
-
-# --- comparability -------------------------------------------------------------------
-
-
-def _layer_shapes(result: Result) -> tuple[tuple[str, int], ...]:
-    return tuple((layer.name, layer.n_neurons) for layer in result.per_layer)
-
-
-def _architecture(result: Result) -> str | None:
-    model = result.model
-    value = model.get("model_type") or model.get("architecture")
-    return None if value is None else str(value)
-
-
-def _data_identity(result: Result) -> Any:
-    data = result.data
-    if data.get("fingerprint"):
-        return data["fingerprint"]
-    keys = ("kind", "dataset", "config", "split", "column", "revision", "path", "file")
-    known = {k: data[k] for k in keys if data.get(k) is not None}
-    return tuple(sorted(known.items())) or None
-
-
-def comparable_key(result: Result, *, data: bool = True) -> dict[str, Any]:
-    """Everything that must agree for two results to be comparable, by name: the one
-    definition compare, the result records and the leaderboard's groups use."""
-    out: dict[str, Any] = dict(result.settings.score_affecting())
-    out["n_samples"] = result.n_samples
-    out["architecture"] = _architecture(result)
-    out["layers"] = _layer_shapes(result)
-    if data:
-        out["inputs"] = _data_identity(result)
-    return out
-
-
-def comparable_hash(result: Result, *, extra: dict[str, Any] | None = None, digits: int = 12) -> str:
-    """A short hash of :func:`comparable_key` (plus ``extra``): equal for comparable results."""
-    import hashlib
-    import json
-
-    payload = {**comparable_key(result), **(extra or {})}
-    text = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(text.encode()).hexdigest()[:digits]
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, tuple) and value and isinstance(value[0], tuple) and len(value[0]) == 2:
-        shown = (f"{a} x{b}" if isinstance(b, int) else f"{a}={b}" for a, b in value)
-        return "[" + ", ".join(shown) + "]"
-    return repr(value)
-
-
-def check_comparable(
-    results: Sequence[Result], labels: Sequence[str], *, allow_different_data: bool = False
-) -> None:
-    """Raise IncompatibleResultsError naming every aspect that differs, and its values."""
-    aspects = [comparable_key(r, data=not allow_different_data) for r in results]
-    problems = []
-    for key in aspects[0]:
-        values = [a[key] for a in aspects]
-        if all(v == values[0] for v in values):
-            continue
-        groups: dict[str, list[str]] = {}
-        for label, value in zip(labels, values, strict=True):
-            groups.setdefault(_show(value), []).append(label)
-        shown = "; ".join(f"{v} ({', '.join(ls)})" for v, ls in groups.items())
-        problems.append(f"`{key}` differs: {shown}")
-    if problems:
-        only_inputs = all(p.startswith("`inputs`") for p in problems)
-        hint = ("Re-score the models with the same settings, inputs and sample count"
-                + (", or pass allow_different_data=True (--allow-different-data) if the "
-                   "inputs differ on purpose" if only_inputs else "") + ".")
-        raise IncompatibleResultsError(
-            f"Cannot compare these {len(results)} results: " + " | ".join(problems) + ". " + hint
-        )
 
 
 # --- ranking and tau ---------------------------------------------------------------------
@@ -373,8 +296,8 @@ def _significance(
     results: Sequence[Result], labels: Sequence[str], extrinsic: Sequence[float] | None
 ) -> tuple[tuple[dict[str, Any], ...] | None, dict[str, list[float] | None] | None]:
     """Paired intervals per adjacent pair, and tau intervals: only when every result has
-    replicates on the same example subsets (infomem.intervals)."""
-    from infomem.intervals import paired_difference, pairing_key, tau_interval
+    replicates on the same example subsets (infomem.scoring.intervals)."""
+    from infomem.scoring.intervals import paired_difference, pairing_key, tau_interval
 
     keys = {pairing_key(r.intervals) for r in results}
     if len(keys) != 1 or None in keys:

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 if TYPE_CHECKING:
-    from infomem.result import LayerSummary, Result
+    from infomem.scoring.result import LayerSummary, Result
 
 __all__ = ["plot_result", "plot_comparison"]
 

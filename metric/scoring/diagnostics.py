@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 
-from infomem.data import SMALL_SAMPLE_WARNING
+from infomem.activations.data import SMALL_SAMPLE_WARNING
 
 __all__ = ["diagnose", "COLLAPSED_BINS", "COLLAPSE_WARN", "TIES_WARN", "SMALL_SAMPLE"]
 

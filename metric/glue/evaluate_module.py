@@ -9,9 +9,9 @@ from typing import Any
 import datasets
 import evaluate
 
-from infomem.data import check_texts
+from infomem.activations.data import check_texts
+from infomem.activations.models import ModelCache
 from infomem.errors import InfomemError
-from infomem.models import ModelCache
 from infomem.options import OPTIONS, check_options
 
 __all__ = ["InfoMem", "metric_card_text"]
@@ -94,6 +94,7 @@ class InfoMem(evaluate.Metric):
         self._models = ModelCache(max_models=2)
 
     def _info(self) -> evaluate.MetricInfo:
+        # config "extraction" (evaluate.load("infomem", "extraction")): verbatim extraction.
         return evaluate.MetricInfo(
             module_type="metric",
             description=_DESCRIPTION,
@@ -113,7 +114,7 @@ class InfoMem(evaluate.Metric):
         return super().compute(predictions=predictions, **kwargs)
 
     def _compute(self, predictions: list[str], **kwargs: Any) -> dict[str, Any]:
-        from infomem.scores import score
+        from infomem.scoring.scores import score
 
         not_here = sorted(k for k in kwargs if k in OPTIONS and not OPTIONS[k].metric)
         if not_here:
@@ -121,6 +122,26 @@ class InfoMem(evaluate.Metric):
                 f"The metric does not take {', '.join(not_here)}: "
                 f"{OPTIONS[not_here[0]].not_everywhere}.")
         run = {**self._defaults, **kwargs}
+        if self.config_name == "extraction":
+            return self._extraction(list(predictions), run)
         result = score(run.pop("model_id"), list(predictions), progress=False,
                        model_cache=self._models, **run)
         return result.summary()
+
+    def _extraction(self, texts: list[str], run: dict[str, Any]) -> dict[str, Any]:
+        """`evaluate.load("infomem", "extraction")`: verbatim extraction of a causal LM."""
+        from infomem.scoring.extraction import extraction
+
+        model_id = run.pop("model_id")
+        check_options({k: v for k, v in run.items() if k in OPTIONS})
+        if model_id is None:
+            raise InfomemError("The extraction config needs a causal LM: pass `model_id=` to "
+                               "evaluate.load or compute (the embedded default is an encoder).")
+        allowed = {o.name for o in OPTIONS.values() if o.group == "extraction"}
+        allowed |= {"reference", "device_map", "batch_size", "max_length"}
+        unknown = sorted(k for k, v in run.items() if k not in allowed and v not in (None, False))
+        if unknown:
+            raise InfomemError(f"The extraction config does not take {', '.join(unknown)}; it "
+                               f"takes {', '.join(sorted(allowed))}.")
+        kwargs = {k: v for k, v in run.items() if k in allowed and v is not None}
+        return extraction(model_id, texts, progress=False, **kwargs).summary()

@@ -7,5 +7,5 @@ evaluate's import scanner misreads `import a, b`.
 
 import evaluate  # noqa: F401  (evaluate's scanner requires it to be installed)
 
-from infomem.evaluate_module import InfoMem  # noqa: F401
+from infomem.glue.evaluate_module import InfoMem  # noqa: F401
 

@@ -1,10 +1,10 @@
 """UnitMem of a model on unlabeled inputs: which units single out one example, and which.
 
 :func:`unit_mem_score` loads the model and inputs as :func:`infomem.score` does, captures
-non-negative post-activation values per unit (rules in :mod:`infomem.unitmem_capture`:
+non-negative post-activation values per unit (rules in :mod:`infomem.activations.unitmem`:
 ReLU outputs, CNN stage outputs averaged over space, transformer MLP activations with
 GELU / SiLU clipped at 0 per token before the mean over the real tokens), averages A
-views of each example (:mod:`infomem.unitmem_views`) and scores every unit with
+views of each example (:mod:`infomem.activations.views`) and scores every unit with
 :func:`infomem.estimators.unit_mem` (Wang, Dziedzic, Backes, Boenisch, NeurIPS 2024).
 
 Reading the numbers: UnitMem is in [0, 1]; 1 means a unit fires for one example only.
@@ -29,12 +29,8 @@ from typing import Any
 import numpy as np
 
 from infomem import estimators
-from infomem.data import fingerprint, load_inputs, subsample
-from infomem.errors import InvalidInputError
-from infomem.estimators.unitmem import UNIT_MEM_THRESHOLDS, UNIT_MEM_TOP_K
-from infomem.options import check_options, default, split_options
-from infomem.scores import library_versions
-from infomem.unitmem_capture import (
+from infomem.activations.data import fingerprint, load_inputs, subsample
+from infomem.activations.unitmem import (
     Runner,
     Target,
     capture_views,
@@ -42,8 +38,12 @@ from infomem.unitmem_capture import (
     loaded_runner,
     module_runner,
 )
-from infomem.unitmem_report import LayerUnitMem, UnitExample, UnitMemReport
-from infomem.unitmem_views import Augment, default_augment
+from infomem.activations.views import Augment, default_augment
+from infomem.errors import InvalidInputError
+from infomem.estimators.unitmem import UNIT_MEM_THRESHOLDS, UNIT_MEM_TOP_K
+from infomem.options import check_options, default, split_options
+from infomem.scoring.scores import library_versions
+from infomem.scoring.unitmem_report import LayerUnitMem, UnitExample, UnitMemReport
 
 __all__ = ["unit_mem_score", "layer_unit_mem", "TEXT_CHARS"]
 
@@ -162,7 +162,7 @@ class _Prepared:
 def _prepare(model: Any, inputs: Any, tokenizer: Any, layers: tuple[str, ...] | None, *,
              max_samples: int, seed: int, max_length: int, load: dict[str, Any],
              source: dict[str, Any]) -> _Prepared:
-    from infomem.models import LoadedModel, load_model, wrap_model
+    from infomem.activations.models import LoadedModel, load_model, wrap_model
 
     if _is_plain_module(model):
         rows, data_info = _module_inputs(inputs, source, max_samples, seed)
@@ -223,7 +223,7 @@ def unit_mem_score(
         The unlabeled examples (usually the training split); None: the bundled texts.
     layers : sequence of str, optional
         Block indices or module names to hook instead of the defaults
-        (:mod:`infomem.unitmem_capture`); named modules must be non-negative, or GELU/SiLU.
+        (:mod:`infomem.activations.unitmem`); named modules must be non-negative, or GELU/SiLU.
     augmentations : int, default 1
         A, views per example, averaged before UnitMem: the example itself and A - 1
         augmented views (1: no augmentation).

@@ -32,9 +32,9 @@ from typing import Any
 import numpy as np
 
 from infomem import estimators
-from infomem.capture import find_blocks, pool
+from infomem.activations.hooks import find_blocks, pool
+from infomem.activations.views import Augment, view_rng
 from infomem.errors import InvalidInputError
-from infomem.unitmem_views import Augment, view_rng
 
 __all__ = ["NON_NEGATIVE", "CLIPPED", "ACTIVATIONS", "Target", "Runner", "find_targets",
            "capture_views", "module_runner", "loaded_runner"]
@@ -107,7 +107,7 @@ def find_targets(model: Any, layers: Sequence[str] | None = None, *,
 
     ``in_blocks`` is False for a plain torch module (search all of it; ``layers`` are module
     names, which are digits in an ``nn.Sequential``), True for a transformers model (search
-    under its blocks, see :func:`infomem.capture.find_blocks`; digits are block indices).
+    under its blocks, see :func:`infomem.activations.find_blocks`; digits are block indices).
     """
     by_name = not in_blocks or not all(str(x).lstrip("-").isdigit() for x in layers or ())
     if layers is not None and by_name:

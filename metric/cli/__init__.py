@@ -11,7 +11,7 @@ from typing import Any
 
 from infomem.errors import InfomemError, InvalidInputError
 
-__all__ = ["main", "build_parser", "add_options", "options_from_args"]
+__all__ = ["main", "build_parser", "add_options", "options_from_args", "silence_library_bars"]
 
 _EPILOG = """\
 Scores are relative: compare models of one architecture on the same inputs with the same
@@ -19,13 +19,15 @@ settings. Low entropy + high MI suggests shortcut memorization; high entropy + l
 example-level memorization (Bansal, Pruthi & Belinkov, NeurIPS 2022)."""
 
 
-def add_options(p: argparse.ArgumentParser, group: str, *, skip: Sequence[str] = ()) -> None:
-    """One argument group of the catalogue (:mod:`infomem.options`): flags, help, defaults."""
+def add_options(p: argparse.ArgumentParser, group: str, *, only: Sequence[str] | None = None,
+                title: str | None = None) -> None:
+    """One argument group of the catalogue (:mod:`infomem.options`): flags, help, defaults;
+    ``only`` some of its options, under ``title``."""
     from infomem.options import GROUPS, in_group
 
-    g = p.add_argument_group(GROUPS[group])
+    g = p.add_argument_group(title or GROUPS[group])
     for opt in in_group(group):
-        if opt.cli_flag is None or opt.name in skip:
+        if opt.cli_flag is None or (only is not None and opt.name not in only):
             continue
         kw: dict[str, Any] = {"dest": opt.name, "help": opt.help_with_default().replace("%", "%%"),
                               **opt.extra}
@@ -60,7 +62,7 @@ def options_from_args(args: argparse.Namespace, group: str) -> dict[str, Any]:
 
 
 def _settings_from(args: argparse.Namespace) -> Any:
-    from infomem.settings import Settings
+    from infomem.scoring.settings import Settings
 
     return Settings(**options_from_args(args, "settings"))
 
@@ -115,13 +117,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
         raise InvalidInputError(f"`--num-processes` must be >= 1; received {args.num_processes}.")
     if args.num_processes > 1 and "WORLD_SIZE" not in os.environ:
         return _relaunch(args.num_processes)
-    from infomem.outputs import check_output
-    from infomem.scores import score
+    from infomem.cli.outputs import check_output
+    from infomem.scoring.scores import score
 
     check_output(args.out, flag="--out")
     check_output(args.plot, flag="--plot", image=True)
     if args.quiet or args.json:
-        _silence_library_bars()
+        silence_library_bars()
     with warnings.catch_warnings(record=True) as caught:  # printed after the scores
         warnings.simplefilter("always")
         result = score(
@@ -132,8 +134,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
         )
     if os.environ.get("RANK", "0") != "0":
         return 0  # one process writes and prints
-    from infomem.outputs import write_or_keep
-    from infomem.result import jsonable
+    from infomem.cli.outputs import write_or_keep
+    from infomem.scoring.result import jsonable
 
     def summary_json() -> str:
         return json.dumps(jsonable(result.summary()), indent=2)
@@ -148,7 +150,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if args.json:
         print(summary_json())
     else:
-        from infomem.report import print_result
+        from infomem.presentation.tables import print_result
 
         print_result(result, saved=saved)
     for message in dict.fromkeys(str(w.message) for w in caught):
@@ -157,7 +159,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 2 if failed else 0
 
 
-def _silence_library_bars() -> None:
+def silence_library_bars() -> None:
     """--quiet / --json: no transformers "Loading weights" or datasets "Generating" bars."""
     import datasets
     import transformers
@@ -177,7 +179,7 @@ def _add_install_metric(sub: Any) -> None:
 
 
 def _cmd_install_metric(args: argparse.Namespace) -> int:
-    from infomem.install import install_metric
+    from infomem.glue.install import install_metric
 
     path = install_metric(args.cache_dir)
     print(f"Installed the infomem metric at {path}; use evaluate.load('infomem').")
@@ -239,7 +241,3 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from infomem.errors import ResultFormatError
-from infomem.settings import Settings
+from infomem.scoring.settings import Settings
 
 __all__ = ["Result", "LayerSummary", "FORMAT", "FORMAT_VERSION", "jsonable"]
 
@@ -67,7 +67,7 @@ class Result:
 
     @property
     def warnings(self) -> list[str]:
-        """Plain-words reasons a score may carry no signal (see infomem.diagnostics)."""
+        """Plain-words reasons a score may carry no signal (see infomem.scoring.diagnostics)."""
         return list((self.diagnostics or {}).get("warnings", []))
 
     # --- views -----------------------------------------------------------------
@@ -107,7 +107,7 @@ class Result:
 
     def plot(self, path: str | Path | None = None) -> Any:
         """Per-layer entropy box plots and the MI matrix; saved to `path` if given."""
-        from infomem.plots import plot_result
+        from infomem.presentation.plots import plot_result
 
         return plot_result(self, path)
 

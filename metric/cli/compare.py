@@ -94,9 +94,9 @@ def _number(text: str, item: str) -> float:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    from infomem.outputs import check_output
-    from infomem.result import Result
-    from infomem.selection import compare
+    from infomem.cli.outputs import check_output
+    from infomem.scoring.result import Result
+    from infomem.scoring.selection import compare
 
     check_output(args.plot, flag="--plot", image=True)
     results = [Result.from_json(path) for path in args.results]

@@ -1,7 +1,7 @@
 """Settings: every knob that changes the numbers, validated once, frozen.
 
 Two results are comparable only if their settings (and sample count and inputs)
-agree; :mod:`infomem.selection` enforces that.
+agree; :mod:`infomem.scoring.selection` enforces that.
 """
 
 from __future__ import annotations

@@ -1,0 +1,138 @@
+"""`infomem extract`: verbatim extraction and Min-K% membership of a causal LM.
+
+Registered through the `infomem.commands` entry points; imports stay light until the
+handler runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+from infomem.cli import add_options, options_from_args, silence_library_bars
+
+__all__ = ["add_parsers", "print_extraction"]
+
+_DESCRIPTION = """\
+For each text, give the model its first --prefix-tokens tokens, greedy-decode
+--suffix-tokens more, and count the text as extracted when every decoded token matches
+the text (Carlini et al. 2022). Also the matched fraction (position by position) and
+Min-K% Prob of the whole text (Shi et al. 2024). With a reference split the model cannot
+have seen (--reference-file / --reference-dataset), one-sided Mann-Whitney tests and AUCs
+say whether the candidates look more memorized than the reference. With no MODEL: none
+(extraction needs a causal LM; the embedded default is an encoder)."""
+
+_EPILOG = """\
+examples:
+  infomem extract my-org/my-lm --file candidates.txt --reference-file written_later.txt
+  infomem extract my-org/my-lm --dataset my-org/news --split train --column text --json"""
+
+
+def add_parsers(sub: Any) -> None:
+    p = sub.add_parser("extract", help="verbatim extraction and Min-K%% membership of a causal LM",
+                       description=_DESCRIPTION, epilog=_EPILOG,
+                       formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("model", help="Hub id or local path of a causal language model")
+    add_options(p, "inputs")
+    ref = p.add_argument_group("reference texts (the model cannot have seen them)")
+    ref.add_argument("--reference-file", help="a text file (one per line) or a table")
+    ref.add_argument("--reference-dataset", help="a datasets id or saved dataset directory")
+    ref.add_argument("--reference-split", help="its split (default: validation, test or the first)")
+    ref.add_argument("--reference-column", help="its text column (default: a text-like column)")
+    add_options(p, "loading")
+    add_options(p, "extraction")
+    add_options(p, "settings", only=("max_samples", "seed", "batch_size", "max_length"),
+                title="sampling and batching")
+    g = p.add_argument_group("run and output")
+    g.add_argument("--json", action="store_true", help="print the summary as JSON")
+    g.add_argument("--out", help="write the full result JSON (per-text records) here")
+    g.add_argument("--quiet", action="store_true", help="no progress bars")
+    p.set_defaults(handler=_cmd_extract)
+
+
+def _texts(args: argparse.Namespace, *, reference: bool) -> list[str] | None:
+    from infomem.activations.data import load_inputs
+
+    if reference:
+        if args.reference_file is None and args.reference_dataset is None:
+            return None
+        source = {"file": args.reference_file, "dataset": args.reference_dataset,
+                  "split": args.reference_split, "column": args.reference_column,
+                  "encoding": args.encoding}
+    else:
+        source = options_from_args(args, "inputs")
+    source = {k: v for k, v in source.items() if v is not None}
+    items = load_inputs(max_samples=args.max_samples, seed=args.seed, **source).items
+    return [str(x) for x in items]
+
+
+def _cmd_extract(args: argparse.Namespace) -> int:
+    from infomem.cli.outputs import check_output, write_or_keep
+    from infomem.scoring.extraction import extraction
+
+    check_output(args.out, flag="--out")
+    if args.quiet or args.json:
+        silence_library_bars()
+    loading = {k: v for k, v in options_from_args(args, "loading").items() if v not in (None, False)}
+    unsupported = sorted(set(loading) - {"device_map"})
+    if unsupported:
+        from infomem.errors import InvalidInputError
+
+        raise InvalidInputError(f"`infomem extract` does not take {', '.join(unsupported)} yet; "
+                                "load the model yourself and call infomem.extraction(model, texts, "
+                                "tokenizer=...).")
+    texts = _texts(args, reference=False)
+    reference = _texts(args, reference=True)
+    result = extraction(args.model, texts or [], reference=reference, batch_size=args.batch_size,
+                        max_length=args.max_length, progress=not (args.quiet or args.json),
+                        **options_from_args(args, "extraction"), **loading)
+    failed = False
+    if args.out:
+        text = json.dumps(result.to_dict(), indent=2)
+        failed = not write_or_keep(lambda: _write(args.out, text), what="result JSON",
+                                   path=args.out, fallback_text=lambda: text)
+    if args.json:
+        print(json.dumps(result.summary(), indent=2))
+    else:
+        print_extraction(result)
+    return 2 if failed else 0
+
+
+def _write(path: str, text: str) -> None:
+    from pathlib import Path
+
+    Path(path).write_text(text + "\n", encoding="utf-8")
+
+
+def print_extraction(result: Any) -> None:
+    """The rates, the tests against the reference, and how many texts were used."""
+    from rich.console import Console
+    from rich.table import Table
+
+    s = result.settings
+    table = Table(title=f"{result.model.get('id')} · prefix {s.get('prefix_tokens')} / suffix "
+                  f"{s.get('suffix_tokens')} tokens · Min-K% k = {s.get('min_k')}")
+    for name in ("texts", "used", "extracted", "rate [95%]", "mean matched", "mean Min-K%"):
+        table.add_column(name, justify="right")
+    table.add_row("candidates", str(result.n_used), str(result.n_extracted),
+                  f"{result.extraction_rate:.3f} [{result.extraction_rate_low:.3f}, "
+                  f"{result.extraction_rate_high:.3f}]", f"{result.mean_matched_fraction:.3f}",
+                  f"{result.mean_min_k_prob:.3f}")
+    if result.n_reference_used is not None:
+        table.add_row("reference", str(result.n_reference_used), "",
+                      f"{result.reference_extraction_rate:.3f}",
+                      f"{result.reference_mean_matched_fraction:.3f}",
+                      f"{result.reference_mean_min_k_prob:.3f}")
+    console = Console()
+    console.print(table)
+    if result.n_skipped:
+        console.print(f"{result.n_skipped} of {result.n_texts} texts were shorter than prefix + "
+                      "suffix tokens and were skipped.", style="dim")
+    if result.min_k_p_value is not None:
+        console.print(f"candidates vs reference (one-sided Mann-Whitney): Min-K% AUC "
+                      f"{result.min_k_auc:.3f}, p = {result.min_k_p_value:.3g}; matched fraction "
+                      f"AUC {result.matched_fraction_auc:.3f}, p = {result.matched_fraction_p_value:.3g}")
+    else:
+        console.print("No reference split: rates only. Pass --reference-file with texts the "
+                      "model cannot have seen to test membership.", style="dim")

@@ -1,0 +1,1 @@
+"""The evaluate boundary: the metric class, its script shim and its installation."""

@@ -1,0 +1,1 @@
+"""Presentation: terminal tables and matplotlib figures of results."""

@@ -1,0 +1,64 @@
+"""`infomem extract` and `evaluate.load("infomem", "extraction")` on a real tiny GPT-2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+
+def _cli(*args, timeout=300):
+    return subprocess.run([sys.executable, "-m", "infomem.cli", "extract", *args],
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def texts_file(tmp_path_factory):
+    path = tmp_path_factory.mktemp("extract") / "texts.txt"
+    path.write_text("\n".join(f"the {w} film was good and the plot was fine" for w in "abcdef"),
+                    encoding="utf-8")
+    return path
+
+
+def test_extract_json_and_out(tiny_gpt2, texts_file, tmp_path):
+    out = tmp_path / "x.json"
+    proc = _cli(str(tiny_gpt2), "--file", str(texts_file), "--reference-file", str(texts_file),
+                "--prefix-tokens", "3", "--suffix-tokens", "2", "--json", "--out", str(out))
+    assert proc.returncode == 0, proc.stderr
+    summary = json.loads(proc.stdout)
+    assert summary["n_used"] == 6 and 0 <= summary["extraction_rate"] <= 1
+    assert summary["min_k_auc"] == pytest.approx(0.5)  # the same texts on both sides
+    assert "identical" in proc.stderr or "overlap" in proc.stderr  # warned
+    saved = json.loads(out.read_text())
+    assert len(saved["records"]) == 6 and saved["settings"]["prefix_tokens"] == 3
+
+
+@pytest.mark.parametrize("args, expected", [
+    (["--prefix-tokens", "0"], "`prefix_tokens` must be an integer >= 1"),
+    (["--suffix-tokens", "400"], "exceeds the model's 63 positions"),
+    (["--out", "/nope/x.json"], "does not exist"),
+])
+def test_extract_refusals_are_one_line(tiny_gpt2, texts_file, args, expected):
+    proc = _cli(str(tiny_gpt2), "--file", str(texts_file), *args)
+    errors = [line for line in proc.stderr.splitlines() if line.startswith("error:")]
+    assert proc.returncode == 2 and "Traceback" not in proc.stderr
+    assert len(errors) == 1 and expected in errors[0], proc.stderr
+
+
+def test_extract_refuses_an_encoder(tiny_bert, texts_file):
+    proc = _cli(str(tiny_bert), "--file", str(texts_file))
+    assert proc.returncode == 2 and "causal language model" in proc.stderr
+
+
+def test_the_metric_extraction_config(tiny_gpt2):
+    from infomem.glue.evaluate_module import InfoMem
+
+    metric = InfoMem(config_name="extraction")
+    texts = [f"the {w} film was good and the plot was fine" for w in "abcd"]
+    out = metric.compute(predictions=texts, model_id=str(tiny_gpt2), prefix_tokens=3,
+                         suffix_tokens=2)
+    assert out["n_used"] == 4 and "records" not in out
+    with pytest.raises(Exception, match="needs a causal LM"):
+        metric.compute(predictions=texts)
