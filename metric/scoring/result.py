@@ -14,7 +14,8 @@ import numpy as np
 from infomem.errors import ResultFormatError
 from infomem.scoring.settings import Settings
 
-__all__ = ["Result", "LayerSummary", "FORMAT", "FORMAT_VERSION", "jsonable"]
+__all__ = ["Result", "LayerSummary", "FORMAT", "FORMAT_VERSION", "jsonable", "dump_json",
+           "check_format", "read_json"]
 
 FORMAT = "infomem-result"
 FORMAT_VERSION = 1
@@ -130,24 +131,12 @@ class Result:
         return out
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        text = json.dumps(jsonable(self.to_dict()), indent=indent, allow_nan=False)
-        if path is not None:
-            Path(path).write_text(text + "\n", encoding="utf-8")
-        return text
+        return dump_json(self.to_dict(), path, indent=indent)
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "the input") -> Result:
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ResultFormatError(
-                f"{source} is not an infomem result (no `\"format\": \"{FORMAT}\"` field); "
-                "pass a file written by `infomem score --out` or `Result.to_json`."
-            )
-        version = data.get("format_version")
-        if version != FORMAT_VERSION:
-            raise ResultFormatError(
-                f"{source} has result format version {version!r}; this infomem reads "
-                f"version {FORMAT_VERSION}. Re-run `infomem score` with this version."
-            )
+        check_format(data, FORMAT, FORMAT_VERSION, source=source, what="result",
+                     command="infomem score --out", writer="Result.to_json")
         try:
             return cls(
                 mean_entropy=float(data["mean_entropy"]),
@@ -178,17 +167,41 @@ class Result:
 
     @classmethod
     def from_json(cls, path: str | Path) -> Result:
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as e:
-            raise ResultFormatError(f"Result file {str(path)!r} does not exist.") from e
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ResultFormatError(
-                f"Result file {str(path)!r} is not JSON ({e}); pass a file written by "
-                "`infomem score --out`."
-            ) from e
-        return cls.from_dict(data, source=f"Result file {str(path)!r}")
+        data, source = read_json(path, what="Result file", command="infomem score --out")
+        return cls.from_dict(data, source=source)
+
+
+def read_json(path: str | Path, *, what: str, command: str) -> tuple[Any, str]:
+    """(parsed JSON, how to name the file in errors), or a one-line ResultFormatError."""
+    source = f"{what} {str(path)!r}"
+    try:
+        return json.loads(Path(path).read_text(encoding="utf-8")), source
+    except FileNotFoundError as e:
+        raise ResultFormatError(f"{source} does not exist.") from e
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ResultFormatError(
+            f"{source} is not JSON ({e}); pass a file written by `{command}`.") from e
+
+
+def dump_json(data: dict[str, Any], path: str | Path | None = None, *, indent: int = 2) -> str:
+    """JSON text of ``data`` (non-finite floats as null); also written to ``path`` if given."""
+    text = json.dumps(jsonable(data), indent=indent, allow_nan=False)
+    if path is not None:
+        Path(path).write_text(text + "\n", encoding="utf-8")
+    return text
+
+
+def check_format(data: Any, name: str, version: int, *, source: str, what: str, command: str,
+                 writer: str) -> None:
+    """One-line ResultFormatError unless ``data`` is a ``name`` file of this ``version``."""
+    if not isinstance(data, dict) or data.get("format") != name:
+        raise ResultFormatError(
+            f"{source} is not an infomem {what} (no `\"format\": \"{name}\"` field); pass a file "
+            f"written by `{command}` or `{writer}`.")
+    if data.get("format_version") != version:
+        raise ResultFormatError(
+            f"{source} has {what} format version {data.get('format_version')!r}; this infomem "
+            f"reads version {version}. Re-run `{command.split(' --')[0]}` with this version.")
 
 
 def _array_or_none(value: Any, dtype: Any = np.float64) -> np.ndarray | None:

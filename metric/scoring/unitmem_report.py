@@ -6,7 +6,6 @@ builds it, :mod:`infomem.presentation.unitmem_plot` draws it, :mod:`infomem.cli.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from infomem.errors import ResultFormatError
+from infomem.scoring.result import check_format, dump_json, read_json
 
 __all__ = ["UnitMemReport", "LayerUnitMem", "UnitExample", "FORMAT", "FORMAT_VERSION"]
 
@@ -116,25 +116,12 @@ class UnitMemReport:
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
         """JSON text (NaN, the undefined units, becomes null); written to ``path`` if given."""
-        from infomem.scoring.result import jsonable
-
-        text = json.dumps(jsonable(self.to_dict()), indent=indent, allow_nan=False)
-        if path is not None:
-            Path(path).write_text(text + "\n", encoding="utf-8")
-        return text
+        return dump_json(self.to_dict(), path, indent=indent)
 
     @classmethod
     def from_dict(cls, data: Any, *, source: str = "the input") -> UnitMemReport:
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ResultFormatError(
-                f"{source} is not an infomem UnitMem report (no `\"format\": \"{FORMAT}\"` "
-                "field); pass a file written by `infomem unitmem --out` or `UnitMemReport.to_json`."
-            )
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ResultFormatError(
-                f"{source} has UnitMem report version {data.get('format_version')!r}; this "
-                f"infomem reads version {FORMAT_VERSION}. Re-run `infomem unitmem`."
-            )
+        check_format(data, FORMAT, FORMAT_VERSION, source=source, what="UnitMem report",
+                     command="infomem unitmem --out", writer="UnitMemReport.to_json")
         try:
             return cls(
                 per_layer=tuple(LayerUnitMem.from_dict(x) for x in data["per_layer"]),
@@ -149,14 +136,8 @@ class UnitMemReport:
 
     @classmethod
     def from_json(cls, path: str | Path) -> UnitMemReport:
-        path = Path(path)
-        try:
-            data = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as e:
-            raise ResultFormatError(f"UnitMem report {str(path)!r} does not exist.") from e
-        except (json.JSONDecodeError, UnicodeDecodeError) as e:
-            raise ResultFormatError(f"UnitMem report {str(path)!r} is not JSON ({e}).") from e
-        return cls.from_dict(data, source=f"UnitMem report {str(path)!r}")
+        data, source = read_json(path, what="UnitMem report", command="infomem unitmem --out")
+        return cls.from_dict(data, source=source)
 
     def plot(self, path: str | Path | None = None) -> Any:
         """Per-layer UnitMem distributions, and the top examples' thumbnails for images."""
