@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from infomem.errors import InvalidInputError
@@ -49,6 +50,8 @@ def _add_card(sub: Any) -> None:
     p.add_argument("--dry-run", action="store_true", help="print the card diff; write nothing")
     p.add_argument("--readme", help="offline: edit this local card file instead of the Hub")
     p.add_argument("--output", help="offline: where to write the edited card (with --readme)")
+    p.add_argument("--new-card", action="store_true",
+                   help="with --readme: start a new card when the file does not exist yet")
     p.add_argument("--force", action="store_true",
                    help="accept a result whose model id differs from MODEL_ID")
     p.add_argument("--message", help="commit message / PR title")
@@ -62,8 +65,16 @@ def cmd_card(args: argparse.Namespace) -> int:
     if args.output and not args.readme:
         raise InvalidInputError("`--output` needs `--readme IN` (the local card to edit).")
     if args.readme:
+        from infomem.cli.outputs import check_output
+
         if not args.output and not args.dry_run:
             raise InvalidInputError("With `--readme`, pass `--output OUT` (or `--dry-run` for the diff).")
+        if not Path(args.readme).is_file() and not args.new_card:
+            raise InvalidInputError(
+                f"`--readme` {args.readme!r} does not exist (or is not a file); check the path, "
+                "or pass `--new-card` to start a card from nothing.")
+        if not args.dry_run:
+            check_output(args.output, flag="--output")
         _new, diff = annotate_card_file(args.readme, args.result, repo_id=args.model_id,
                                         force=args.force,
                                         output=None if args.dry_run else args.output)

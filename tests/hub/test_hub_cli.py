@@ -107,3 +107,15 @@ def test_card_summary_says_opened_then_updated(hub_client, result_file, tmp_path
     assert main(["card", "alice/tiny-bert", str(newer), "--token", BOB]) == 0
     assert capsys.readouterr().out.startswith("Updated pull request #1 on alice/tiny-bert: http")
     assert len(hub_client.discussions("alice/tiny-bert")) == 1
+
+
+def test_card_missing_readme_is_refused_unless_new_card(tmp_path, result_file, capsys):
+    missing, out = tmp_path / "nope" / "README.md", tmp_path / "card.md"
+    args = ["card", "alice/tiny-bert", str(result_file), "--readme", str(missing), "--output", str(out)]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: `--readme`") and "--new-card" in err and not out.exists()
+    assert main([*args, "--new-card"]) == 0 and SECTION_START in out.read_text()
+    assert main(["card", "alice/tiny-bert", str(result_file), "--readme", str(out), "--output",
+                 str(tmp_path / "no" / "dir.md")]) == 2
+    assert "does not exist; create it first" in capsys.readouterr().err
