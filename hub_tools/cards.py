@@ -153,9 +153,7 @@ def _plot_bytes(result: Any) -> bytes:
 
 
 def _result_bytes(result: Any) -> bytes:
-    data = json.loads(result.to_json())
-    for heavy in ("neuron_entropy", "mi_matrix", "mi_neurons"):
-        data.pop(heavy, None)  # keep the card's copy small; the scores are all there
+    data = json.loads(result.without_heavy().to_json())  # small; the scores are all there
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 

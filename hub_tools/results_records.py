@@ -32,7 +32,6 @@ SCHEMA_KEY = "infomem_results_schema"  # top-level key in the dataset card's YAM
 RESULTS_PATH = "results/infomem.jsonl"
 # Where the inputs came from: a record names its source even when two sources hold equal texts.
 _SOURCE_KEYS = ("kind", "dataset", "config", "split", "column", "revision", "path")
-_HEAVY = ("neuron_entropy", "mi_matrix", "mi_neurons")
 
 
 def _canonical(value: Any) -> str:
@@ -51,9 +50,7 @@ def record_key(result: Any) -> str:
 
 def to_record(result: Any) -> dict[str, Any]:
     """Flat columns for tables (the Space leaderboard, the dataset viewer) + the full result."""
-    full = json.loads(result.to_json())  # plain JSON types, non-finite floats as null
-    for heavy in _HEAVY:
-        full.pop(heavy, None)
+    full = json.loads(result.without_heavy().to_json())  # plain JSON, non-finite as null
     s = result.settings
     return {
         "schema": SCHEMA,

@@ -261,7 +261,7 @@ def score_view(result: Result, folder: Path) -> ScoreView:
     folder.mkdir(parents=True, exist_ok=True)
     name = result_filename(result)
     path = folder / name
-    dataclasses.replace(result, mi_matrix=None, mi_neurons=None).to_json(path)
+    result.without_heavy(keep=("neuron_entropy",)).to_json(path)
     summary = result.summary()
     scores = {k: summary[k] for k in ("mean_entropy", "median_entropy", "mean_mi",
                                       "n_samples", "n_neurons")}

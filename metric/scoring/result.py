@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -14,11 +14,12 @@ import numpy as np
 from infomem.errors import ResultFormatError
 from infomem.scoring.settings import Settings
 
-__all__ = ["Result", "LayerSummary", "FORMAT", "FORMAT_VERSION", "jsonable", "dump_json",
+__all__ = ["Result", "LayerSummary", "FORMAT", "FORMAT_VERSION", "HEAVY_FIELDS", "jsonable", "dump_json",
            "check_format", "read_json"]
 
 FORMAT = "infomem-result"
 FORMAT_VERSION = 1
+HEAVY_FIELDS = ("neuron_entropy", "mi_matrix", "mi_neurons")  # per-neuron arrays, optional
 
 
 @dataclass(frozen=True)
@@ -112,6 +113,11 @@ class Result:
 
         return plot_result(self, path)
 
+    def without_heavy(self, *, keep: tuple[str, ...] = ()) -> Result:
+        """The same result without its per-neuron arrays (HEAVY_FIELDS), but ``keep``."""
+        dropped: dict[str, Any] = {name: None for name in HEAVY_FIELDS if name not in keep}
+        return replace(self, **dropped)
+
     # --- serialisation -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
@@ -124,7 +130,7 @@ class Result:
             timings=self.timings,
             created_at=self.created_at,
         )
-        for name in ("neuron_entropy", "mi_matrix", "mi_neurons"):
+        for name in HEAVY_FIELDS:
             value = getattr(self, name)
             if value is not None:
                 out[name] = np.asarray(value).tolist()
