@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 pytest.importorskip("torch")
@@ -54,3 +55,30 @@ def test_shuffled_mnist_random_labels_raise_entropy_lower_mi(tmp_path: Path) -> 
     assert scores[1.0].mean_entropy > scores[0.0].mean_entropy + 0.1
     assert scores[1.0].mean_mi < scores[0.0].mean_mi - 0.02
     assert (tmp_path / "shuffled_mnist.md").exists()
+
+
+def test_unitmem_experiment_runs_quick(tmp_path: Path) -> None:
+    from experiments import unitmem_mislabeled
+
+    report = unitmem_mislabeled.main(["--quick", "--no-minilm", "--no-cache", "--out", str(tmp_path)])
+    text = Path(report).read_text(encoding="utf-8")
+    assert "enrichment" in text and "(a)" in text
+
+
+def test_fashion_protocol_data_and_report(tmp_path: Path) -> None:
+    from experiments import fashion_mnist, fashion_report
+
+    if not fashion_mnist.FASHION.exists():
+        pytest.skip("Debian's dataset-fashion-mnist is not installed")
+    colored = fashion_mnist.make_data("colored", 0.0, seed=0, n_train=2000)
+    (x, y), (x_val, y_val) = colored["train"], colored["val"]
+    assert x.shape == (2000, 392) and x_val.shape == (10_000, 392)
+    on = x.reshape(-1, 2, 196).sum(axis=2) > 0  # e = 0: the colour channel is the label
+    assert (on[:, 1] == (y == 1)).all()
+    classes = fashion_mnist.fashion_train()[1][np.random.default_rng(0).permutation(60_000)[:2000]]
+    assert 0.2 < (y != (classes < 5)).mean() < 0.3  # label noise 0.25
+    val_on = x_val.reshape(-1, 2, 196).sum(axis=2) > 0  # validation: e = 0.5, colour random
+    assert 0.45 < (val_on[:, 1] == (y_val == 1)).mean() < 0.55
+    runs = fashion_mnist.load_runs(fashion_mnist.OUT)
+    path = fashion_report.write(runs, tmp_path)
+    assert "Colored Fashion-MNIST" in path.read_text(encoding="utf-8")
