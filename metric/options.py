@@ -144,6 +144,8 @@ def _options() -> tuple[Option, ...]:
         Option("mi_subset", "first", "which neurons of a layer enter MI: the first ones or a "
                "random subset (uses --seed)", s, "choice", choices=("first", "random"),
                scores=True),
+        Option("mi_subset_seed", None, "seed of the random MI neuron subset (default: --seed)",
+               s, "int", minimum=0, scores=True, optional=True),
         Option("mi_diagonal", False, "average the full MI matrix including self-MI, as the "
                "paper's code", s, "bool", scores=True),
         Option("pooling", None, "token pooling; default: first for encoders and ViTs, last for "

@@ -139,3 +139,16 @@ def test_missing_model_is_one_line(tmp_path, texts):
 def test_unknown_setting(texts):
     with pytest.raises(InvalidInputError, match="Unknown setting"):
         score(None, texts, nbins=3)
+
+
+def test_mi_subset_seed_picks_the_random_subset_apart_from_seed():
+    from infomem.scoring.scores import mi_neuron_indices
+
+    base = Settings(mi_subset="random", mi_neurons_per_layer=4, seed=1)
+    same = mi_neuron_indices((50, 50), base)
+    assert np.array_equal(same, mi_neuron_indices((50, 50), Settings(
+        mi_subset="random", mi_neurons_per_layer=4, seed=1, mi_subset_seed=1)))
+    other = mi_neuron_indices((50, 50), Settings(mi_subset="random", mi_neurons_per_layer=4,
+                                                 seed=1, mi_subset_seed=7))
+    assert not np.array_equal(same, other)
+    assert "mi_subset_seed" in base.score_affecting()  # enters "comparable" with no more code

@@ -44,7 +44,8 @@ def library_versions() -> dict[str, str]:
 def mi_neuron_indices(layer_sizes: Sequence[int], settings: Settings) -> np.ndarray:
     """Columns entering MI: the first (or random) `mi_neurons_per_layer` of every layer."""
     per_layer = settings.mi_neurons_per_layer
-    rng = np.random.default_rng(settings.seed)
+    rng = np.random.default_rng(settings.seed if settings.mi_subset_seed is None
+                                else settings.mi_subset_seed)
     chosen, start = [], 0
     for size in layer_sizes:
         m = size if per_layer is None else min(per_layer, size)

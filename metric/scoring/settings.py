@@ -36,6 +36,7 @@ class Settings:
     mi_estimator: str = default("mi_estimator")  # "ksg" | "binned" | "none"
     mi_neurons_per_layer: int | None = default("mi_neurons_per_layer")  # None = every neuron
     mi_subset: str = default("mi_subset")  # "first" | "random" (uses `seed`)
+    mi_subset_seed: int | None = default("mi_subset_seed")  # None = `seed`
     mi_diagonal: bool = default("mi_diagonal")  # paper: average includes self-MI
     pooling: str | None = default("pooling")  # None = architecture default
     layers: tuple[str, ...] | None = default("layers")  # module names instead of blocks
