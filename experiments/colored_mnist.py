@@ -211,6 +211,10 @@ def write_report(
         "",
         common.layer_agreement_table(runs, "in_distribution", "test_acc", expect="shortcut"),
         "",
+        "## Validity diagnostics (share of neurons in at most 2 bins, mean ± sd over seeds)",
+        "",
+        *common.diagnostics_section(runs, "in_distribution", "alpha"),
+        "",
         "## Findings",
         NOTES or "(not written yet)",
     ]

@@ -574,6 +574,25 @@ def layer_agreement_table(
     return md_table(["layer", "mean entropy", "median entropy", "within-layer MI"], rows)
 
 
+def diagnostics_section(runs: Sequence[Run], variant: str, name: str) -> list[str]:
+    """Per grid value: each layer's collapsed fraction (mean over seeds) and the warnings
+    infomem's validity diagnostics gave (README, "When a number carries no signal")."""
+    rows, warnings = [], set()
+    for value in sorted({r.value for r in runs}):
+        group = [r.results[variant] for r in runs if r.value == value and r.results[variant].diagnostics]
+        if not group:
+            continue
+        layers = group[0].diagnostics["per_layer"]
+        rows.append([f"{value:g}", *(mean_sd([g.diagnostics["per_layer"][i]["collapsed_fraction"]
+                                              for g in group]) for i in range(len(layers)))])
+        warnings |= {w for g in group for w in g.warnings}
+    if not rows:
+        return ["(results scored before infomem had diagnostics)"]
+    headers = [name, *[f"{layer['name']} collapsed" for layer in layers]]
+    return [md_table(headers, rows), "", *(f"- {w}" for w in sorted(warnings))] if warnings else \
+        [md_table(headers, rows), "", "No warnings."]
+
+
 def layer_medians(runs: Sequence[Run], variant: str) -> dict[float, list[list[float]]]:
     """value -> per layer, the median neuron entropy of each seed."""
     out: dict[float, list[list[float]]] = {}

@@ -162,6 +162,10 @@ def write_report(
         "",
         common.layer_agreement_table(runs, VARIANT, "test_acc", expect="example"),
         "",
+        "## Validity diagnostics (share of neurons in at most 2 bins, mean ± sd over seeds)",
+        "",
+        *common.diagnostics_section(runs, VARIANT, "beta"),
+        "",
         "## Findings",
         NOTES or "(not written yet)",
     ]

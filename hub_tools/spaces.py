@@ -21,7 +21,8 @@ from .client import open_session
 from .errors import CREATE_PR_INSTEAD, forbidden_advice
 from .vendor import VENDOR_DIR, python_version, sdk_version, space_package
 
-__all__ = ["SpaceUpload", "upload_space", "publish_metric", "space_readme", "METRIC_APP"]
+__all__ = ["SpaceUpload", "upload_space", "publish_metric", "space_readme", "check_repo_id",
+           "METRIC_APP"]
 
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 _SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", ".pytest_cache"}
@@ -70,7 +71,8 @@ class SpaceUpload:
         return f"{self.repo_id}: {self.pr_url or self.commit_url or 'up to date'} ({self.url})"
 
 
-def _check_repo_id(repo_id: str) -> None:
+def check_repo_id(repo_id: str) -> None:
+    """One-line InvalidInputError unless ``repo_id`` looks like a Hub id, ORG/NAME."""
     if not _REPO_ID.match(repo_id or ""):
         raise InvalidInputError(
             f"A Space id must look like `ORG/NAME` (letters, digits, `-`, `_`, `.`); "
@@ -135,7 +137,7 @@ def upload_space(
     unchanged upload makes no commit. `forbidden`: what a 403 message advises (default:
     `--create-pr`).
     """
-    _check_repo_id(repo_id)
+    check_repo_id(repo_id)
     content = _collect(files)
     if readme_yaml is not None:
         existing = content["README.md"].decode("utf-8") if "README.md" in content else None
@@ -185,7 +187,7 @@ def publish_metric(
     `infomem_requirement` there instead of the copy. ``evaluate.load("ORG/NAME")`` works
     where infomem is installed.
     """
-    _check_repo_id(repo_id)
+    check_repo_id(repo_id)
     from infomem.glue.evaluate_module import metric_card_text
     from infomem.glue.install import metric_script_path
 

@@ -14,37 +14,24 @@ from pathlib import Path
 from typing import Any
 
 from infomem.errors import InvalidInputError
+from infomem.hub.spaces import check_repo_id, space_readme
 from infomem.hub.vendor import VENDOR_DIR, python_version, sdk_version, space_package
 
 from .config import ENV_VARS
 
-__all__ = ["space_files", "write_space", "deploy_space", "space_readme"]
+__all__ = ["space_files", "write_space", "deploy_space", "demo_readme"]
 
 _SPACE_VARIABLES = set(ENV_VARS.values())
 
 
-def space_readme(repo_id: str, *, title: str | None = None) -> str:
-    """The Space's README: its YAML configuration, then what it does."""
+def demo_readme(repo_id: str, *, title: str | None = None) -> str:
+    """The demo Space's README: its YAML configuration, then what it does."""
     name = title or repo_id.split("/")[-1]
-    header = "\n".join([
-        "---",
-        f"title: {name}",
-        "emoji: 🧠",
-        "colorFrom: indigo",
-        "colorTo: purple",
-        "sdk: gradio",
-        f"sdk_version: {sdk_version()}",
-        f"python_version: '{python_version()}'",
-        "app_file: app.py",
-        "pinned: false",
-        "license: apache-2.0",
-        "short_description: Memorization patterns from activation entropy and MI",
-        "tags:",
-        "- evaluate",
-        "- memorization",
-        "- interpretability",
-        "---",
-    ])
+    meta = {"title": name, "emoji": "🧠", "colorFrom": "indigo", "colorTo": "purple",
+            "sdk": "gradio", "sdk_version": sdk_version(), "python_version": python_version(),
+            "app_file": "app.py", "pinned": False, "license": "apache-2.0",
+            "short_description": "Memorization patterns from activation entropy and MI",
+            "tags": ["evaluate", "memorization", "interpretability"]}
     names = ", ".join(f"`{v}`" for v in ENV_VARS.values())
     body = f"""
 # {name}
@@ -65,7 +52,7 @@ The API endpoints `/score` and `/compare` work with `gradio_client`.
 
 Limits and the leaderboard's source are Space variables: {names}.
 """
-    return header + "\n" + body.lstrip("\n")
+    return space_readme(meta, body)
 
 
 def _app_source() -> str:
@@ -79,10 +66,10 @@ def space_files(repo_id: str, *, infomem_requirement: str | None = None,
     `infomem_requirement` (e.g. a git+https URL): install infomem from it instead of
     carrying a copy.
     """
-    _check_repo_id(repo_id)
+    check_repo_id(repo_id)
     return {
         "app.py": _app_source().encode("utf-8"),
-        "README.md": space_readme(repo_id, title=title).encode("utf-8"),
+        "README.md": demo_readme(repo_id, title=title).encode("utf-8"),
         **space_package(infomem_requirement),
     }
 
@@ -101,14 +88,6 @@ def write_space(folder: str | Path, files: Mapping[str, bytes]) -> list[Path]:
         first = name.split("/", 1)[0]
         top.setdefault(first, root / first)
     return list(top.values())
-
-
-def _check_repo_id(repo_id: str) -> None:
-    parts = repo_id.split("/")
-    if len(parts) != 2 or not all(parts):
-        raise InvalidInputError(
-            f"A Space id looks like `ORG/NAME`; received {repo_id!r}."
-        )
 
 
 def parse_variables(pairs: Sequence[str]) -> dict[str, str]:

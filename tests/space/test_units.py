@@ -180,7 +180,7 @@ def test_space_files() -> None:
     vendored = deploy.space_files("org/infomem-demo")
     assert "infomem/space/app.py" in vendored and f"gradio=={meta['sdk_version']}" in (
         vendored["requirements.txt"].decode().splitlines())
-    with pytest.raises(InvalidInputError, match="A Space id looks like `ORG/NAME`"):
+    with pytest.raises(InvalidInputError, match="A Space id must look like `ORG/NAME`"):
         deploy.space_files("just-a-name")
     with pytest.raises(InvalidInputError, match="Unknown Space variable 'PATH'"):
         deploy.parse_variables(["PATH=/bin"])
