@@ -137,9 +137,6 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from infomem.cli.outputs import write_or_keep
     from infomem.scoring.result import jsonable
 
-    def summary_json() -> str:
-        return json.dumps(jsonable(result.summary()), indent=2)
-
     saved = []
     if args.out and write_or_keep(lambda: result.to_json(args.out), what="result JSON",
                                   path=args.out, fallback_text=result.to_json):
@@ -148,12 +145,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
         saved.append(args.plot)
     failed = len(saved) < len([x for x in (args.out, args.plot) if x])
     if args.json:
-        print(summary_json())
+        print(json.dumps(jsonable(result.summary()), indent=2))
     else:
         from infomem.presentation.tables import print_result
 
         print_result(result, saved=saved)
-    for message in dict.fromkeys(str(w.message) for w in caught):
+    ours = (str(w.message) for w in caught if issubclass(w.category, UserWarning))
+    for message in dict.fromkeys(ours):
         if message not in result.warnings or args.json:
             print(f"warning: {message}", file=sys.stderr)
     return 2 if failed else 0
