@@ -132,7 +132,7 @@ def _accuracy(model: Any, x: Any, y: Any, setup: str) -> float:
     return float((pred == y).float().mean())
 
 
-def train(setup: str, e: float, seed: int, *, max_epochs: int, checkpoint: Path,
+def train(setup: str, e: float, seed: int, *, max_epochs: int, checkpoint: Path, l2: float = L2,
           log: Any = print) -> tuple[Any, dict[str, float]]:
     """The paper's training loop; resumes from ``checkpoint`` (saved at every check)."""
     import torch
@@ -159,7 +159,7 @@ def train(setup: str, e: float, seed: int, *, max_epochs: int, checkpoint: Path,
         total, count = 0.0, 0
         for idx in torch.randperm(len(x), generator=gen).split(512):
             data_loss = _loss(model(x[idx]), y[idx], setup)
-            loss = data_loss + L2 * sum(p.pow(2).sum() for p in model.parameters())
+            loss = data_loss + l2 * sum(p.pow(2).sum() for p in model.parameters())
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -232,20 +232,20 @@ def run_one(setup: str, e: float, seed: int, args: argparse.Namespace) -> common
     from infomem.scoring.result import Result
 
     name = f"{setup}_e{e:g}_seed{seed}"
-    path = args.out / "runs" / f"{name}.json"
+    path = runs_folder(args.out, args.l2) / f"{name}.json"
     if path.exists():
         saved = json.loads(path.read_text())
         return common.Run(e, seed, saved["metrics"],
                           {"validation": Result.from_dict(saved["result"])})
     print(f"{name}: training (cap {args.max_epochs} epochs)", flush=True)
-    model, metrics = train(setup, e, seed, max_epochs=args.max_epochs,
-                           checkpoint=args.cache / f"{name}.pt")
+    model, metrics = train(setup, e, seed, max_epochs=args.max_epochs, l2=args.l2,
+                           checkpoint=args.cache / f"{name}{variant(args.l2)}.pt")
     t0 = time.perf_counter()
     x_val = make_data(setup, e, seed)["val"][0].reshape(10_000, -1)
     result = score(model, x_val, f"{setup} e={e:g}/seed={seed}")
     metrics["score_minutes"] = (time.perf_counter() - t0) / 60
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"metrics": metrics, "max_epochs": args.max_epochs,
+    path.write_text(json.dumps({"metrics": metrics, "max_epochs": args.max_epochs, "l2": args.l2,
                                 "result": json.loads(result.to_json())}))
     print(f"{name}: val acc {metrics['val_acc']:.4f} (epoch {metrics['best_epoch']:.0f}), "
           f"H {result.mean_entropy:.3f}, MI {result.mean_mi:.4f}, "
@@ -253,12 +253,21 @@ def run_one(setup: str, e: float, seed: int, args: argparse.Namespace) -> common
     return common.Run(e, seed, metrics, {"validation": result})
 
 
-def load_runs(out: Path) -> dict[str, list[common.Run]]:
-    """Every finished model's scores, per setup."""
+def variant(l2: float) -> str:
+    """File-name suffix of a grid trained with a weight penalty other than the paper's."""
+    return "" if l2 == L2 else f"_l2-{l2:g}"
+
+
+def runs_folder(out: Path, l2: float = L2) -> Path:
+    return out / f"runs{variant(l2)}"
+
+
+def load_runs(out: Path, l2: float = L2) -> dict[str, list[common.Run]]:
+    """Every finished model's scores, per setup, of the grid trained with ``l2``."""
     from infomem.scoring.result import Result
 
     runs: dict[str, list[common.Run]] = {s: [] for s in SETUPS}
-    for path in sorted((out / "runs").glob("*.json")):
+    for path in sorted(runs_folder(out, l2).glob("*.json")):
         setup, e, seed = path.stem.split("_")
         saved = json.loads(path.read_text())
         runs[setup].append(common.Run(float(e[1:]), int(seed[4:]), saved["metrics"],
@@ -272,6 +281,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--setups", nargs="+", choices=list(SETUPS), default=list(SETUPS))
     parser.add_argument("--max-epochs", type=int, default=500,
                         help="epoch cap for every model alike (the paper: 500)")
+    parser.add_argument("--l2", type=float, default=L2,
+                        help="weight penalty l2 * sum ||w||^2 (the paper: 2e-3; its colored "
+                        "evaluation script loads models trained with 0)")
     parser.add_argument("--out", type=Path, default=OUT)
     parser.add_argument("--cache", type=Path, default=common.RESULTS / "cache" / "fashion")
     parser.add_argument("--report-only", action="store_true",
@@ -292,7 +304,7 @@ def main(argv: Sequence[str] | None = None) -> None:
                     run_one(setup, e, seed, args)
     from experiments import fashion_report
 
-    print(f"wrote {fashion_report.write(load_runs(args.out), args.out)}")
+    print(f"wrote {fashion_report.write(load_runs(args.out, args.l2), args.out, l2=args.l2)}")
 
 
 if __name__ == "__main__":
