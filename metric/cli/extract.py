@@ -70,6 +70,7 @@ def _texts(args: argparse.Namespace, *, reference: bool) -> list[str] | None:
 def _cmd_extract(args: argparse.Namespace) -> int:
     from infomem.cli.outputs import check_output, write_or_keep
     from infomem.scoring.extraction import extraction
+    from infomem.scoring.result import dump_json
 
     check_output(args.out, flag="--out")
     if args.quiet or args.json:
@@ -89,20 +90,14 @@ def _cmd_extract(args: argparse.Namespace) -> int:
                         **options_from_args(args, "extraction"), **loading)
     failed = False
     if args.out:
-        text = json.dumps(result.to_dict(), indent=2)
-        failed = not write_or_keep(lambda: _write(args.out, text), what="result JSON",
-                                   path=args.out, fallback_text=lambda: text)
+        data = result.to_dict()
+        failed = not write_or_keep(lambda: dump_json(data, args.out), what="result JSON",
+                                   path=args.out, fallback_text=lambda: dump_json(data))
     if args.json:
         print(json.dumps(result.summary(), indent=2))
     else:
         print_extraction(result)
     return 2 if failed else 0
-
-
-def _write(path: str, text: str) -> None:
-    from pathlib import Path
-
-    Path(path).write_text(text + "\n", encoding="utf-8")
 
 
 def print_extraction(result: Any) -> None:
