@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -37,33 +39,21 @@ def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("models")
 
 
-def _model(models_dir: Path, name: str, build) -> Path:
-    folder = models_dir / name
-    if not (folder / "config.json").exists():
-        build(folder)
+def _model_fixture(name: str, build: Callable[[Path], Path]) -> Any:
+    """A session fixture: the folder of a tiny model `build` saves once per session."""
+
+    @pytest.fixture(scope="session")
+    def folder(models_dir: Path) -> Path:
+        path = models_dir / name
+        if not (path / "config.json").exists():
+            build(path)
+        return path
+
     return folder
 
 
-@pytest.fixture(scope="session")
-def tiny_bert(models_dir: Path) -> Path:
-    return _model(models_dir, "bert", factories.save_tiny_bert)
-
-
-@pytest.fixture(scope="session")
-def tiny_gpt2(models_dir: Path) -> Path:
-    return _model(models_dir, "gpt2", factories.save_tiny_gpt2)
-
-
-@pytest.fixture(scope="session")
-def tiny_t5(models_dir: Path) -> Path:
-    return _model(models_dir, "t5", factories.save_tiny_t5)
-
-
-@pytest.fixture(scope="session")
-def tiny_vit(models_dir: Path) -> Path:
-    return _model(models_dir, "vit", factories.save_tiny_vit)
-
-
-@pytest.fixture(scope="session")
-def tiny_resnet(models_dir: Path) -> Path:
-    return _model(models_dir, "resnet", factories.save_tiny_resnet)
+tiny_bert = _model_fixture("bert", factories.save_tiny_bert)
+tiny_gpt2 = _model_fixture("gpt2", factories.save_tiny_gpt2)
+tiny_t5 = _model_fixture("t5", factories.save_tiny_t5)
+tiny_vit = _model_fixture("vit", factories.save_tiny_vit)
+tiny_resnet = _model_fixture("resnet", factories.save_tiny_resnet)

@@ -27,44 +27,39 @@ def tiny_tokenizer(folder: Path):
     return BertTokenizerFast(vocab=str(write_vocab(folder)))
 
 
-def save_tiny_bert(folder: Path, *, seed: int = 0, layers: int = 2, hidden: int = 32) -> Path:
+def _save_with_tokenizer(folder: Path, seed: int, build) -> Path:
+    """Seed torch, then save the model `build(tokenizer)` makes beside the tiny tokenizer."""
     import torch
-    from transformers import BertConfig, BertModel
 
     torch.manual_seed(seed)
     tok = tiny_tokenizer(folder)
-    config = BertConfig(vocab_size=len(tok), hidden_size=hidden, num_hidden_layers=layers,
-                        num_attention_heads=2, intermediate_size=37, max_position_embeddings=64)
-    BertModel(config).save_pretrained(folder)
+    build(tok).save_pretrained(folder)
     tok.save_pretrained(folder)
     return folder
+
+
+def save_tiny_bert(folder: Path, *, seed: int = 0, layers: int = 2, hidden: int = 32) -> Path:
+    from transformers import BertConfig, BertModel
+
+    return _save_with_tokenizer(folder, seed, lambda tok: BertModel(BertConfig(
+        vocab_size=len(tok), hidden_size=hidden, num_hidden_layers=layers,
+        num_attention_heads=2, intermediate_size=37, max_position_embeddings=64)))
 
 
 def save_tiny_gpt2(folder: Path, *, seed: int = 0) -> Path:
-    import torch
     from transformers import GPT2Config, GPT2Model
 
-    torch.manual_seed(seed)
-    tok = tiny_tokenizer(folder)
-    config = GPT2Config(vocab_size=len(tok), n_embd=24, n_layer=3, n_head=2, n_positions=64,
-                        pad_token_id=tok.pad_token_id)
-    GPT2Model(config).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
+    return _save_with_tokenizer(folder, seed, lambda tok: GPT2Model(GPT2Config(
+        vocab_size=len(tok), n_embd=24, n_layer=3, n_head=2, n_positions=64,
+        pad_token_id=tok.pad_token_id)))
 
 
 def save_tiny_t5(folder: Path, *, seed: int = 0) -> Path:
-    import torch
     from transformers import T5Config, T5Model
 
-    torch.manual_seed(seed)
-    tok = tiny_tokenizer(folder)
-    config = T5Config(vocab_size=len(tok), d_model=16, d_kv=8, d_ff=24, num_layers=2,
-                      num_decoder_layers=1, num_heads=2, pad_token_id=tok.pad_token_id,
-                      decoder_start_token_id=tok.pad_token_id)
-    T5Model(config).save_pretrained(folder)
-    tok.save_pretrained(folder)
-    return folder
+    return _save_with_tokenizer(folder, seed, lambda tok: T5Model(T5Config(
+        vocab_size=len(tok), d_model=16, d_kv=8, d_ff=24, num_layers=2, num_decoder_layers=1,
+        num_heads=2, pad_token_id=tok.pad_token_id, decoder_start_token_id=tok.pad_token_id)))
 
 
 def save_tiny_vit(folder: Path, *, seed: int = 0) -> Path:
