@@ -46,6 +46,18 @@ def test_an_outlier_neuron_that_sets_the_range_is_named():
     assert _diagnose(values, [10, 10], binning="neuron")["warnings"] == []
 
 
+def test_the_range_setters_are_named_once_each():
+    values = _gaussian()
+    values[:, 13] *= 5000  # sets both ends: named once, with both values
+    (one,) = _diagnose(values, [10, 10])["warnings"]
+    lo, hi = values[:, 13].min(), values[:, 13].max()
+    assert f"neuron 3 of layer.1 ({lo:.3g} to {hi:.3g}) sets the global range" in one
+    values = _gaussian()
+    values[0, 2], values[1, 15] = 9000.0, -8000.0  # the top and the bottom: two neurons
+    (two,) = _diagnose(values, [10, 10])["warnings"]
+    assert "neuron 2 of layer.0 (9e+03) and neuron 5 of layer.1 (-8e+03) set the global" in two
+
+
 def test_a_constant_neuron_is_counted():
     values = _gaussian()
     values[:, 4] = 0.25

@@ -157,6 +157,17 @@ def _names(layers: Sequence[str]) -> str:
     return ", ".join(layers) if len(layers) <= 3 else f"{layers[0]} ... {layers[-1]} ({len(layers)} layers)"
 
 
+def _range_setters(set_by: list[dict[str, Any]]) -> str:
+    """'neuron 3 of a (5.1) and neuron 7 of b (-2) set', or one neuron that sets both ends."""
+    top = next(s for s in set_by if s["end"] == "max")
+    bottom = next(s for s in set_by if s["end"] == "min")
+    if (top["layer"], top["neuron"]) == (bottom["layer"], bottom["neuron"]):
+        return (f"neuron {top['neuron']} of {top['layer']} ({bottom['value']:.3g} to "
+                f"{top['value']:.3g}) sets")
+    return " and ".join(f"neuron {s['neuron']} of {s['layer']} ({s['value']:.3g})"
+                        for s in (top, bottom)) + " set"
+
+
 def _collapse_warnings(per_layer: list[dict[str, Any]], ranges: list[dict[str, Any]], bins: int,
                        binning: str) -> list[str]:
     collapsed = [p for p in per_layer if p["collapsed_fraction"] >= COLLAPSE_WARN]
@@ -168,12 +179,10 @@ def _collapse_warnings(per_layer: list[dict[str, Any]], ranges: list[dict[str, A
     narrow = [p for p in collapsed
               if p["median_range_ratio"] is not None and p["median_range_ratio"] < COLLAPSED_BINS / bins]
     if narrow and ranges:
-        setters = [s for s in ranges[0]["set_by"] if s["end"] == "max"][:1] + \
-                  [s for s in ranges[0]["set_by"] if s["end"] == "min"][:1]
-        who = " and ".join(f"neuron {s['neuron']} of {s['layer']} ({s['value']:.3g})" for s in setters)
         ratio = min(p["median_range_ratio"] for p in narrow)
-        text += (f", because {who} set the {binning} range and the typical neuron spans "
-                 f"{ratio:.2%} of it; see --binning neuron (or --pooling mean).")
+        text += (f", because {_range_setters(ranges[0]['set_by'])} the {binning} range and the "
+                 f"typical neuron spans {ratio * 100:.2g}% of it; see --binning neuron (or "
+                 "--pooling mean).")
     else:
         text += "; the neurons barely vary over these inputs (try more varied inputs, or "\
                 "--binning neuron)."
