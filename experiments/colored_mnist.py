@@ -139,15 +139,11 @@ def write_report(
     runs: list[common.Run], out: Path, args: argparse.Namespace,
     ablations: dict[str, list[common.Run]] | None = None,
 ) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    comps, tau_rows = common.variant_comparisons(
-        runs, VARIANTS, "test_acc", expect="shortcut", name="alpha", paper=PAPER_TAU,
-        different_data=("in_distribution",))
-    first = runs[0].results[VARIANTS[0]]
-    seeds = sorted({r.seed for r in runs})
-    trend_png, cmp_png = common.report_figures(
-        runs, "in_distribution", comps["in_distribution"][seeds[0]], out, SETUP,
+    basis = common.shortcut_basis(
+        runs, VARIANTS, out, SETUP, paper=PAPER_TAU,
         x_label="alpha (colour-label agreement)", title="Colored MNIST, scored in distribution")
+    tau_rows, first, seeds = basis.tau_rows, basis.first, basis.seeds
+    trend_png, cmp_png = basis.trend_png, basis.cmp_png
     metric_names = ["train_acc", "val_acc", "test_acc", "colour_gap"]
     lines = [
         "# Colored MNIST: heuristic (shortcut) memorization",
@@ -176,14 +172,9 @@ def write_report(
         f"- Seeds: {', '.join(map(str, seeds))}; alphas: "
         f"{', '.join(f'{a:g}' for a in sorted({r.value for r in runs}))}.",
         "",
-        "## Kendall tau against shortcut-free accuracy (per seed across alphas)",
-        common.SHORTCUT_EXPECTATION,
-        "",
-        common.md_table(common.TAU_HEADERS, tau_rows),
-        "",
-        "## Scores per alpha (mean ± sd over seeds)",
-        "",
-        common.scores_table(runs, "alpha", VARIANTS, metric_names),
+        *common.tau_sections(runs, tau_rows, against="shortcut-free accuracy",
+                             expectation=common.SHORTCUT_EXPECTATION, name="alpha",
+                             variants=VARIANTS, metric_names=metric_names),
         "",
         "## Per-layer median neuron entropy (nats, mean ± sd over seeds)",
         "Paper values read off its Colored MNIST figure (S = 10,000 validation images; "
@@ -201,30 +192,14 @@ def write_report(
         "",
         f"![comparison of the alphas, seed {seeds[0]}]({cmp_png.name})",
         "",
-        "## Which choices matter: agreement by scoring variant and by layer",
-        common.MLP_AGREEMENT_NOTE,
-        "",
-        common.variant_agreement_table(runs, [*VARIANTS, *common.ABLATIONS], "test_acc",
-                                       expect="shortcut", paper=PAPER_TAU),
-        "",
-        "Per layer (in_distribution, default settings):",
-        "",
-        common.layer_agreement_table(runs, "in_distribution", "test_acc", expect="shortcut"),
-        "",
-        "## Validity diagnostics (share of neurons in at most 2 bins, mean ± sd over seeds)",
-        "",
-        *common.diagnostics_section(runs, "in_distribution", "alpha"),
-        "",
-        "## Findings",
-        NOTES or "(not written yet)",
+        *common.closing_sections(runs, [*VARIANTS, *common.ABLATIONS], "in_distribution",
+                                 expect="shortcut", name="alpha", paper=PAPER_TAU, notes=NOTES),
     ]
     lines += common.ablation_sections(
         ablations or {}, args.epochs, VARIANTS, "test_acc", expect="shortcut", name="alpha",
         paper=PAPER_TAU, metric_names=metric_names, different_data=("in_distribution",),
     )
-    path = out / f"{SETUP}.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return common.write_markdown(out, SETUP, lines)
 
 
 def main(argv: Sequence[str] | None = None) -> list[common.Run]:

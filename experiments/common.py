@@ -457,6 +457,32 @@ def report_figures(
     return trend_png, cmp_png
 
 
+@dataclasses.dataclass(frozen=True)
+class ShortcutBasis:
+    """What a shortcut-grid report is written from."""
+
+    comps: dict[str, dict[int, Any]]  # variant -> seed -> Comparison
+    tau_rows: list[list[str]]
+    first: Any  # the first run's Result of the first variant
+    seeds: list[int]
+    trend_png: Path
+    cmp_png: Path
+
+
+def shortcut_basis(runs: Sequence[Run], variants: Sequence[str], out: Path, setup: str, *,
+                   paper: tuple[float, float], x_label: str, title: str) -> ShortcutBasis:
+    """Comparisons, tau rows and figures of a shortcut grid whose `in_distribution`
+    scoring set differs per model (the other variants share their inputs)."""
+    out.mkdir(parents=True, exist_ok=True)
+    comps, rows = variant_comparisons(runs, variants, "test_acc", expect="shortcut",
+                                      name="alpha", paper=paper,
+                                      different_data=("in_distribution",))
+    seeds = sorted({r.seed for r in runs})
+    trend_png, cmp_png = report_figures(runs, "in_distribution", comps["in_distribution"][seeds[0]],
+                                        out, setup, x_label=x_label, title=title)
+    return ShortcutBasis(comps, rows, runs[0].results[variants[0]], seeds, trend_png, cmp_png)
+
+
 SHORTCUT_EXPECTATION = (
     "Expected by the paper: higher alpha -> lower entropy, higher MI, lower test_acc, so "
     "tau(entropy, test_acc) = +1 and tau(MI, test_acc) = -1. `agreement` = tau x "
@@ -471,6 +497,57 @@ MLP_AGREEMENT_NOTE = (
 )
 TAU_HEADERS = ["scored on", "score", "expected sign of tau", "tau (raw)",
                "agreement = tau x sign", "paper Table 2", "agreement per seed"]
+
+
+def tau_sections(
+    runs: Sequence[Run], tau_rows: list[list[str]], *, against: str, expectation: str,
+    name: str, variants: Sequence[str], metric_names: Sequence[str],
+    headers: Sequence[str] = TAU_HEADERS,
+) -> list[str]:
+    """A grid report's Kendall tau table and its scores per grid value."""
+    return [
+        f"## Kendall tau against {against} (per seed across {name}s)",
+        expectation,
+        "",
+        md_table(headers, tau_rows),
+        "",
+        f"## Scores per {name} (mean ± sd over seeds)",
+        "",
+        scores_table(runs, name, variants, metric_names),
+    ]
+
+
+def closing_sections(
+    runs: Sequence[Run], variants: Sequence[str], scored: str, *, expect: str, name: str,
+    paper: tuple[float, float], notes: str, note: str = MLP_AGREEMENT_NOTE,
+    scored_label: str | None = None,
+) -> list[str]:
+    """The sections every grid report ends with: agreement by scoring variant and by layer
+    (on `scored`), infomem's validity diagnostics of `scored`, and the findings."""
+    return [
+        "## Which choices matter: agreement by scoring variant and by layer",
+        note,
+        "",
+        variant_agreement_table(runs, variants, "test_acc", expect=expect, paper=paper),
+        "",
+        f"Per layer ({scored_label or scored}, default settings):",
+        "",
+        layer_agreement_table(runs, scored, "test_acc", expect=expect),
+        "",
+        "## Validity diagnostics (share of neurons in at most 2 bins, mean ± sd over seeds)",
+        "",
+        *diagnostics_section(runs, scored, name),
+        "",
+        "## Findings",
+        notes or "(not written yet)",
+    ]
+
+
+def write_markdown(out: Path, setup: str, lines: Sequence[str]) -> Path:
+    """Write a report's lines to `out`/`setup`.md."""
+    path = out / f"{setup}.md"
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
 
 
 def tau_summary(comps: dict[int, Any]) -> dict[str, tuple[float, float]]:

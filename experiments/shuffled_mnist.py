@@ -130,17 +130,14 @@ def write_report(
         f"- Seeds: {', '.join(map(str, seeds))}; betas: "
         f"{', '.join(f'{b:g}' for b in sorted({r.value for r in runs}))}.",
         "",
-        "## Kendall tau against test accuracy (per seed across betas)",
-        "Expected by the paper: higher beta -> higher entropy, lower MI, lower test_acc, so "
-        "tau(entropy, test_acc) = -1 and tau(MI, test_acc) = +1 (signs flip for the gap, "
-        "where lower is better). `agreement` = tau x expected sign, the quantity in the "
-        "paper's Table 2.",
-        "",
-        common.md_table(["extrinsic", *common.TAU_HEADERS[1:]], tau_rows),
-        "",
-        "## Scores per beta (mean ± sd over seeds)",
-        "",
-        common.scores_table(runs, "beta", [VARIANT], ["train_acc", "test_acc", "gap"]),
+        *common.tau_sections(
+            runs, tau_rows, against="test accuracy", name="beta", variants=[VARIANT],
+            metric_names=["train_acc", "test_acc", "gap"],
+            headers=["extrinsic", *common.TAU_HEADERS[1:]], expectation=(
+                "Expected by the paper: higher beta -> higher entropy, lower MI, lower "
+                "test_acc, so tau(entropy, test_acc) = -1 and tau(MI, test_acc) = +1 (signs "
+                "flip for the gap, where lower is better). `agreement` = tau x expected sign, "
+                "the quantity in the paper's Table 2.")),
         "",
         "## Per-layer median neuron entropy (nats, mean ± sd over seeds)",
         "Paper values read off its Shuffled MNIST figure (S = 10,000 validation images; "
@@ -152,30 +149,15 @@ def write_report(
         "",
         f"![comparison of the betas, seed {seeds[0]}]({cmp_png.name})",
         "",
-        "## Which choices matter: agreement by scoring variant and by layer",
-        common.MLP_AGREEMENT_NOTE,
-        "",
-        common.variant_agreement_table(runs, [*[VARIANT], *common.ABLATIONS], "test_acc",
-                                       expect="example", paper=PAPER_TAU),
-        "",
-        "Per layer (validation, default settings):",
-        "",
-        common.layer_agreement_table(runs, VARIANT, "test_acc", expect="example"),
-        "",
-        "## Validity diagnostics (share of neurons in at most 2 bins, mean ± sd over seeds)",
-        "",
-        *common.diagnostics_section(runs, VARIANT, "beta"),
-        "",
-        "## Findings",
-        NOTES or "(not written yet)",
+        *common.closing_sections(runs, [VARIANT, *common.ABLATIONS], VARIANT, expect="example",
+                                 name="beta", paper=PAPER_TAU, notes=NOTES,
+                                 scored_label="validation"),
     ]
     lines += common.ablation_sections(
         ablations or {}, args.epochs, [VARIANT], "test_acc", expect="example", name="beta",
         paper=PAPER_TAU, metric_names=["train_acc", "test_acc", "gap"],
     )
-    path = out / f"{SETUP}.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return common.write_markdown(out, SETUP, lines)
 
 
 def _lower_is_better(comp: Any) -> Any:

@@ -236,17 +236,13 @@ Numbers below refer to the committed run (3 seeds x 5 alphas, 250 steps each).
 
 
 def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) -> Path:
-    out.mkdir(parents=True, exist_ok=True)
-    comps, tau_rows = common.variant_comparisons(
-        runs, VARIANTS, "test_acc", expect="shortcut", name="alpha", paper=PAPER_TAU,
-        different_data=("in_distribution",))
-    first = runs[0].results[VARIANTS[0]]
-    seeds = sorted({r.seed for r in runs})
-    alphas = sorted({r.value for r in runs})
-    trend_png, cmp_png = common.report_figures(
-        runs, "in_distribution", comps["in_distribution"][seeds[0]], out, SETUP,
+    basis = common.shortcut_basis(
+        runs, VARIANTS, out, SETUP, paper=PAPER_TAU,
         x_label="alpha (adjective insertion rate)",
         title="Sentiment adjectives, MiniLM-L6, in distribution")
+    tau_rows, first, seeds = basis.tau_rows, basis.first, basis.seeds
+    trend_png, cmp_png = basis.trend_png, basis.cmp_png
+    alphas = sorted({r.value for r in runs})
     seconds = [r.metrics["train_seconds"] for r in runs if r.metrics.get("train_seconds")]
     lines = [
         "# Sentiment-adjective shortcut (text, MiniLM-L6)",
@@ -276,15 +272,10 @@ def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) ->
         "model).",
         f"- Seeds: {', '.join(map(str, seeds))}; alphas: {', '.join(f'{a:g}' for a in alphas)}.",
         "",
-        "## Kendall tau against adversarial-adjective accuracy (per seed across alphas)",
-        common.SHORTCUT_EXPECTATION,
-        "",
-        common.md_table(common.TAU_HEADERS, tau_rows),
-        "",
-        "## Scores per alpha (mean ± sd over seeds)",
-        "",
-        common.scores_table(runs, "alpha", VARIANTS,
-                            ["val_acc", "clean_acc", "aligned_acc", "test_acc"]),
+        *common.tau_sections(runs, tau_rows, against="adversarial-adjective accuracy",
+                             expectation=common.SHORTCUT_EXPECTATION, name="alpha",
+                             variants=VARIANTS,
+                             metric_names=["val_acc", "clean_acc", "aligned_acc", "test_acc"]),
         "",
         "## Per-layer median neuron entropy (nats, mean ± sd over seeds)",
         "The paper shows per-layer entropy for DistilBERT on its text setups but gives no "
@@ -302,25 +293,15 @@ def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) ->
         "",
         f"![comparison of the alphas, seed {seeds[0]}]({cmp_png.name})",
         "",
-        "## Which choices matter: agreement by scoring variant and by layer",
-        "Agreement = Kendall tau x the paper's expected sign, mean ± sd over seeds. "
-        "`natural_neuron_binning`: the natural reviews re-scored with one bin range per "
-        "neuron (entropy only), immune to the few large-magnitude dimensions of BERT-style "
-        "hidden states that stretch the global range.",
-        "",
-        common.variant_agreement_table(runs, [*VARIANTS, "natural_neuron_binning"],
-                                       "test_acc", expect="shortcut", paper=PAPER_TAU),
-        "",
-        "Per layer (in_distribution, default settings):",
-        "",
-        common.layer_agreement_table(runs, "in_distribution", "test_acc", expect="shortcut"),
-        "",
-        "## Findings",
-        NOTES or "(not written yet)",
+        *common.closing_sections(
+            runs, [*VARIANTS, "natural_neuron_binning"], "in_distribution", expect="shortcut",
+            name="alpha", paper=PAPER_TAU, notes=NOTES, note=(
+                "Agreement = Kendall tau x the paper's expected sign, mean ± sd over seeds. "
+                "`natural_neuron_binning`: the natural reviews re-scored with one bin range per "
+                "neuron (entropy only), immune to the few large-magnitude dimensions of "
+                "BERT-style hidden states that stretch the global range.")),
     ]
-    path = out / f"{SETUP}.md"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return path
+    return common.write_markdown(out, SETUP, lines)
 
 
 def main(argv: Sequence[str] | None = None) -> list[common.Run]:
