@@ -3,13 +3,15 @@
 Nothing here touches the Hub at import time; huggingface_hub itself loads on first use.
 
 - :func:`annotate_model_card` / :func:`annotate_card_text`: model-index eval results,
-  `.eval_results/` files and a readable section with a plot, as a PR by default.
+  `.eval_results/` files and a readable section with a plot (and a UnitMem subsection),
+  as a PR by default; `extraction=` adds a separate verbatim-extraction block
+  (:func:`render_extraction`), with or without scores.
 - :func:`publish_metric`: a Space holding the evaluate metric script, so
   ``evaluate.load("ORG/NAME")`` works; :func:`upload_space` (files, README YAML,
   requirements, variables) for any Space, used by ``infomem deploy-space``. Both Spaces
   carry a copy of infomem (:mod:`infomem.hub.vendor`), so they build on the real Hub.
 - :func:`push_results` / :func:`load_results`: a dataset repo of results, one record per
-  model x data x settings.
+  model x data x settings, one file per kind (scores, extraction, UnitMem).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ _LAZY = {
     "eval_results": "infomem.hub.card_data",
     "eval_result_files": "infomem.hub.card_data",
     "render_section": "infomem.hub.card_section",
+    "render_extraction": "infomem.hub.card_extraction",
     "publish_metric": "infomem.hub.spaces",
     "upload_space": "infomem.hub.spaces",
     "SpaceUpload": "infomem.hub.spaces",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import copy
 import re
+from dataclasses import replace
 from typing import Any
 
 from infomem.errors import InvalidInputError
@@ -44,13 +45,15 @@ _OUR_PREFIX = "infomem_"
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?$")
 
 
-def check_result_model(result: Any, repo_id: str, *, force: bool = False) -> None:
-    """Refuse to put a result on another model's card unless `force`."""
+def check_result_model(result: Any, repo_id: str, *, force: bool = False,
+                       what: str = "result") -> None:
+    """Refuse to put a result (a score result, or `what` else) on another model's card unless
+    `force`."""
     model_id = str(result.model.get("id") or "")
     if force or model_id.rstrip("/") == repo_id.rstrip("/"):
         return
     raise InvalidInputError(
-        f"The result is for model `{model_id or 'unknown'}`, not `{repo_id}`: its scores would "
+        f"The {what} is for model `{model_id or 'unknown'}`, not `{repo_id}`: its numbers would "
         "describe another model. Score this model, or pass `force=True` (`--force`) if the "
         "result really belongs to it (e.g. it was scored from a local copy)."
     )
@@ -219,12 +222,14 @@ def annotate_card_text(
     result_path: str | None = None,
     source_url: str | None = None,
     force: bool = False,
+    unitmem: Any = None,
 ) -> str:
     """`card_text` with infomem's eval results and section written in; pure and idempotent.
 
     Only the `model-index` key of the YAML header (added if missing) and the section
     between the infomem markers (appended if missing) change; every other byte is kept.
-    With `repo_id`, a result for another model is refused unless `force`.
+    With `repo_id`, a result for another model is refused unless `force`. `unitmem` (a
+    UnitMemReport) adds its subsection, as a result carrying one does.
     """
     if repo_id is not None:
         check_result_model(result, repo_id, force=force)
@@ -235,10 +240,8 @@ def annotate_card_text(
     if parts.header is None or meta.get("model-index") != index:
         parts = set_header_key(parts, "model-index", index)
     section = render_section(result, plot_path=plot_path, result_path=result_path,
-                             newline=parts.newline)
-    body = replace_section(parts.body, section, parts.newline)
-    return join_card(type(parts)(parts.lead, parts.header, parts.open_fence, parts.close_fence,
-                                 body, parts.newline))
+                             unitmem=unitmem, newline=parts.newline)
+    return join_card(replace(parts, body=replace_section(parts.body, section, parts.newline)))
 
 
 def _our_model_index_results(result: Any, source_url: str | None) -> list[dict[str, Any]]:

@@ -10,9 +10,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from .card_format import cell, describe_data, number
 from .card_text import SECTION_END, SECTION_START
+from .card_unitmem import unitmem_lines
 
-__all__ = ["render_section", "describe_data", "settings_line", "KNOWN_LIMITS", "PAPER"]
+__all__ = ["render_section", "settings_line", "KNOWN_LIMITS", "PAPER"]
 
 PAPER = (
     "Bansal, Pruthi & Belinkov, *Measures of Information Reflect Memorization Patterns*, "
@@ -26,41 +28,6 @@ KNOWN_LIMITS = (
     "estimate of a deterministic network (Saxe et al. 2018; Goldfeld et al. 2019). The "
     "scores are evidence to compare models, not a calibrated probability of memorization."
 )
-
-
-def _num(value: float | None, digits: int = 4) -> str:
-    if value is None or (isinstance(value, float) and not math.isfinite(value)):
-        return "n/a"
-    return f"{value:.{digits}f}"
-
-
-def _cell(text: Any) -> str:
-    """Table-safe text: no pipes or newlines."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def describe_data(data: dict[str, Any]) -> str:
-    """One phrase naming the inputs: dataset id/config/split/column/revision, or the file."""
-    kind = data.get("kind")
-    if data.get("dataset") and kind != "default":
-        bits = [f"`{data['dataset']}`"]
-        for key in ("config", "split", "column"):
-            if data.get(key):
-                bits.append(f"{key} `{data[key]}`")
-        if data.get("revision"):
-            bits.append(f"revision `{str(data['revision'])[:12]}`")
-        text = "dataset " + ", ".join(bits)
-    elif kind == "default":
-        text = "infomem's bundled sample of unlabeled English sentences"
-    elif kind == "file":
-        text = f"the local file `{data.get('path', '?')}`"
-    elif kind == "images":
-        text = "a list of images"
-    else:
-        text = "a list of texts passed in memory"
-    if data.get("fingerprint"):
-        text += f" (input fingerprint `{data['fingerprint']}`)"
-    return text
 
 
 def settings_line(result: Any) -> str:
@@ -103,11 +70,11 @@ def _interpretation(result: Any) -> str:
     ceiling = math.log(s.bins)
     share = result.mean_entropy / ceiling if ceiling > 0 else float("nan")
     text = (
-        f"Mean neuron entropy is {_num(result.mean_entropy, 3)} nats, "
+        f"Mean neuron entropy is {number(result.mean_entropy, 3)} nats, "
         f"{share:.0%} of the ceiling ln({s.bins}) = {ceiling:.3f} nats"
     )
     if result.mean_mi is not None:
-        text += f"; mean pairwise MI is {_num(result.mean_mi, 3)} nats"
+        text += f"; mean pairwise MI is {number(result.mean_mi, 3)} nats"
     return text + (
         ". Following the paper, *lower* entropy together with *higher* MI than comparable "
         "models points to heuristic (shortcut) memorization, where neurons collapse onto a "
@@ -125,9 +92,9 @@ def _layer_table(result: Any) -> list[str]:
     ]
     for layer in result.per_layer:
         rows.append(
-            f"| {_cell(layer.name)} | {layer.n_neurons} | {_num(layer.mean_entropy, 3)} | "
-            f"{_num(layer.median_entropy, 3)} | {_num(layer.q1, 3)} - {_num(layer.q3, 3)} | "
-            f"{_num(layer.notch_low, 3)} - {_num(layer.notch_high, 3)} | {_num(layer.mean_mi, 3)} |"
+            f"| {cell(layer.name)} | {layer.n_neurons} | {number(layer.mean_entropy, 3)} | "
+            f"{number(layer.median_entropy, 3)} | {number(layer.q1, 3)} - {number(layer.q3, 3)} | "
+            f"{number(layer.notch_low, 3)} - {number(layer.notch_high, 3)} | {number(layer.mean_mi, 3)} |"
         )
     return rows
 
@@ -137,17 +104,21 @@ def render_section(
     *,
     plot_path: str | None = None,
     result_path: str | None = None,
+    unitmem: Any = None,
     newline: str = "\n",
 ) -> str:
     """The marked Markdown section for `result` (markers included, no trailing newline).
 
     `plot_path` / `result_path` are repo-relative paths of the uploaded figure and result
-    JSON (omitted when None, e.g. for an offline card edit).
+    JSON (omitted when None, e.g. for an offline card edit). A UnitMem subsection follows
+    when `unitmem` (a UnitMemReport) is given, else when the result carries one.
     """
+    if unitmem is None:
+        unitmem = getattr(result, "unitmem", None)
     estimator = result.settings.mi_estimator
     mi_label = "Mean pairwise MI" + {"ksg": f" (KSG, k = {result.settings.k})",
                                      "binned": " (binned)"}.get(estimator, "")
-    mi_value = "not computed" if result.mean_mi is None else _num(result.mean_mi)
+    mi_value = "not computed" if result.mean_mi is None else number(result.mean_mi)
     lines = [
         SECTION_START,
         "<!-- Written by `infomem card`: edits between the infomem markers are replaced on the next run. -->",
@@ -158,8 +129,8 @@ def render_section(
         "",
         "| Score | Value |",
         "|---|---:|",
-        f"| Mean neuron entropy | {_num(result.mean_entropy)} |",
-        f"| Median neuron entropy | {_num(result.median_entropy)} |",
+        f"| Mean neuron entropy | {number(result.mean_entropy)} |",
+        f"| Median neuron entropy | {number(result.median_entropy)} |",
         f"| {mi_label} | {mi_value} |",
         f"| Examples (S) | {result.n_samples} |",
         f"| Neurons | {result.n_neurons} |",
@@ -170,11 +141,13 @@ def render_section(
         "",
         f"**Reading these numbers.** {_interpretation(result)}",
         "",
-        *[line for w in result.warnings for line in (f"> **Warning.** {_cell(w)}", "")],
+        *[line for w in result.warnings for line in (f"> **Warning.** {cell(w)}", "")],
     ]
     if plot_path:
         lines += [f"![Per-layer neuron entropy and MI (infomem)]({plot_path})", ""]
     lines += [f"**Known limits.** {KNOWN_LIMITS}", ""]
+    if unitmem is not None:
+        lines += unitmem_lines(unitmem)
     footer = "<sub>Computed with infomem"
     if result.versions.get("infomem"):
         footer += f" {result.versions['infomem']}"

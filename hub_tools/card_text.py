@@ -26,10 +26,15 @@ __all__ = [
     "find_section",
     "SECTION_START",
     "SECTION_END",
+    "EXTRACTION_START",
+    "EXTRACTION_END",
 ]
 
 SECTION_START = "<!-- infomem:start -->"
 SECTION_END = "<!-- infomem:end -->"
+# The verbatim-extraction block: its own markers, so either block is replaced without the other.
+EXTRACTION_START = "<!-- infomem-extraction:start -->"
+EXTRACTION_END = "<!-- infomem-extraction:end -->"
 
 # A top-level mapping key at column 0: plain, or quoted.
 _TOP_KEY = re.compile(r"""^(?:"(?P<dq>[^"]*)"|'(?P<sq>[^']*)'|(?P<plain>[^\s#\-?:'"][^:]*?))\s*:(?:\s|$)""")
@@ -170,27 +175,31 @@ def set_header_key(parts: CardParts, key: str, value: Any) -> CardParts:
     return replace(parts, header=new_header)
 
 
-def find_section(body: str) -> tuple[int, int] | None:
-    """[start, end) of the first marked section, end marker included."""
-    start = body.find(SECTION_START)
+def find_section(body: str, *, start_marker: str = SECTION_START,
+                 end_marker: str = SECTION_END) -> tuple[int, int] | None:
+    """[start, end) of the first section between the markers, end marker included."""
+    start = body.find(start_marker)
     if start < 0:
         return None
-    end = body.find(SECTION_END, start)
+    end = body.find(end_marker, start)
     if end < 0:
         raise InvalidInputError(
-            f"The card has `{SECTION_START}` but no `{SECTION_END}` after it; restore the end "
+            f"The card has `{start_marker}` but no `{end_marker}` after it; restore the end "
             "marker (or delete the start marker) and run again."
         )
-    return start, end + len(SECTION_END)
+    return start, end + len(end_marker)
 
 
-def replace_section(body: str, section: str, newline: str) -> str:
+def replace_section(body: str, section: str, newline: str, *, start_marker: str = SECTION_START,
+                    end_marker: str = SECTION_END) -> str:
     """Put `section` (markers included, no trailing newline) in place of the marked one.
 
     With no marked section it is appended after one blank line. Extra marked sections
-    (a copy pasted by hand) are removed so one remains.
+    (a copy pasted by hand) are removed so one remains. The markers default to the
+    activation-score section's.
     """
-    span = find_section(body)
+    markers = {"start_marker": start_marker, "end_marker": end_marker}
+    span = find_section(body, **markers)
     if span is None:
         if not body:
             return section + newline
@@ -200,7 +209,7 @@ def replace_section(body: str, section: str, newline: str) -> str:
             body += newline
         return body + section + newline
     head, tail = body[: span[0]], body[span[1] :]
-    while (extra := find_section(tail)) is not None:
+    while (extra := find_section(tail, **markers)) is not None:
         cut_end = extra[1]
         if tail[cut_end : cut_end + len(newline)] == newline:
             cut_end += len(newline)

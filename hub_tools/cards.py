@@ -1,10 +1,11 @@
-"""Write infomem scores into a model's card on the Hub, as a pull request by default.
+"""Write infomem results into a model's card on the Hub, as a pull request by default.
 
-One commit carries everything (README.md, the plot, the result JSON, the
+One commit carries everything (README.md, the plot, the result JSONs, the
 `.eval_results/` files), so a failure leaves nothing half-written. A run whose card
 and files would not change writes nothing and opens no PR. The scores' `source_url`
 points at the result JSON on the revision written (`refs/pr/N` for a PR), where it exists;
 a new PR learns its number from its first commit, so a second one there sets the link.
+An extraction result alone writes its block and JSON only: no scores, no second commit.
 """
 
 from __future__ import annotations
@@ -20,30 +21,30 @@ from urllib.parse import quote
 
 from infomem.errors import InvalidInputError
 
-from .card_data import (
-    EVAL_RESULTS_DIR,
-    METRICS,
-    annotate_card_text,
-    check_result_model,
-    eval_result_files,
-    our_source_url,
-)
+from .card_content import CardContent, load_card_content, write_card
+from .card_data import EVAL_RESULTS_DIR, METRICS, eval_result_files, our_source_url
 from .client import HubSession, open_session
 from .errors import forbidden_advice
 
-__all__ = ["CardUpdate", "annotate_model_card", "annotate_card_file", "load_result", "PLOT_PATH",
-           "RESULT_PATH", "COMMIT_TITLE"]
+__all__ = ["CardUpdate", "annotate_model_card", "annotate_card_file", "PLOT_PATH",
+           "RESULT_PATH", "EXTRACTION_PATH", "COMMIT_TITLE", "EXTRACTION_TITLE"]
 
 PLOT_PATH = "infomem/scores.png"
 RESULT_PATH = "infomem/result.json"
+EXTRACTION_PATH = "infomem/extraction.json"
 COMMIT_TITLE = "infomem: add activation-diversity scores to the model card"
+EXTRACTION_TITLE = "infomem: add verbatim-extraction results to the model card"
 _OUR_EVAL_FILES = tuple(f"{EVAL_RESULTS_DIR}/{metric}.yaml" for _a, metric, _n in METRICS)
-_DESCRIPTION = (
+_SCORES_DESCRIPTION = (
     "Adds label-free memorization diagnostics computed with infomem (Bansal, Pruthi & "
     "Belinkov, NeurIPS 2022): model-index eval results, `.eval_results/` entries and a "
-    "section with per-layer entropy, MI, settings and known limits. Only the infomem "
-    "parts of the card change."
+    "section with per-layer entropy, MI, settings and known limits."
 )
+_EXTRACTION_DESCRIPTION = (
+    "Adds a separate block with infomem's verbatim-extraction test (Carlini et al. 2022; "
+    "Min-K% Prob, Shi et al. 2024): the rates with intervals, the data and a verdict."
+)
+_ONLY_OURS = " Only the infomem parts of the card change."
 _LINK_MESSAGE = "infomem: link the scores to the result in this pull request"
 
 
@@ -66,7 +67,7 @@ class CardUpdate:
         """One line for a terminal."""
         if not self.changed:
             where = f" (pull request {self.pr_url})" if self.pr_url else ""
-            return f"The card of {self.repo_id} already holds these scores{where}; nothing written."
+            return f"The card of {self.repo_id} already holds these results{where}; nothing written."
         if self.dry_run:
             return (f"Dry run: would write {', '.join(self.files)} to {self.repo_id}"
                     + (" (as a pull request)." if self.revision is None else f" ({self.revision})."))
@@ -75,22 +76,6 @@ class CardUpdate:
             verb = "Opened" if self.new_pr else "Updated"
             return f"{verb} pull request #{number} on {self.repo_id}: {self.pr_url}"
         return f"Committed to {self.repo_id} ({self.revision}): {self.commit_url}"
-
-
-def load_result(result: Any) -> Any:
-    """A Result from a Result, a dict or a JSON path."""
-    from infomem.scoring.result import Result
-
-    if isinstance(result, Result):
-        return result
-    if isinstance(result, dict):
-        return Result.from_dict(result)
-    if isinstance(result, (str, Path)):
-        return Result.from_json(result)
-    raise InvalidInputError(
-        f"`result` must be an infomem Result, its dict or a result JSON path; "
-        f"received {type(result).__name__}."
-    )
 
 
 def _diff(old: str, new: str, path: str = "README.md") -> str:
@@ -134,7 +119,8 @@ def _open_infomem_pr(session: HubSession, repo_id: str) -> Any | None:
     for disc in session.api.get_repo_discussions(repo_id, author=session.user,
                                                  discussion_type="pull_request"):
         if (disc.is_pull_request and disc.status in ("open", "draft")
-                and disc.author == session.user and disc.title.startswith(COMMIT_TITLE)):
+                and disc.author == session.user
+                and disc.title.startswith((COMMIT_TITLE, EXTRACTION_TITLE))):
             return disc
     return None
 
@@ -157,6 +143,24 @@ def _result_bytes(result: Any) -> bytes:
     return (json.dumps(data, indent=2, ensure_ascii=False) + "\n").encode("utf-8")
 
 
+def _extraction_bytes(extraction: Any) -> bytes:
+    from infomem.scoring.result import dump_json
+
+    return (dump_json(extraction.to_dict()) + "\n").encode("utf-8")
+
+
+def _uploads(content: CardContent) -> list[str]:
+    """The files beside README.md that `content` writes."""
+    paths = [PLOT_PATH, RESULT_PATH] if content.result is not None else []
+    return paths + ([EXTRACTION_PATH] if content.extraction is not None else [])
+
+
+def _description(content: CardContent) -> str:
+    parts = [_SCORES_DESCRIPTION] if content.result is not None else []
+    parts += [_EXTRACTION_DESCRIPTION] if content.extraction is not None else []
+    return " ".join(parts) + _ONLY_OURS
+
+
 @dataclass
 class _Plan:
     """The card and `.eval_results/` files to write, and what changes on the Hub."""
@@ -167,11 +171,14 @@ class _Plan:
     changed: bool
 
 
-def _plan(old_card: str, remote: dict[str, bytes], result: Any, repo_id: str,
+def _plan(old_card: str, remote: dict[str, bytes], content: CardContent, repo_id: str,
           source_url: str) -> _Plan:
-    card = annotate_card_text(old_card, result, repo_id=repo_id, plot_path=PLOT_PATH,
-                              result_path=RESULT_PATH, source_url=source_url, force=True)
-    evals = eval_result_files(result, source_url=source_url)
+    card = write_card(old_card, content, repo_id=repo_id, plot_path=PLOT_PATH,
+                      result_path=RESULT_PATH, extraction_path=EXTRACTION_PATH,
+                      source_url=source_url)
+    if content.result is None:  # an extraction alone leaves the scores as they are
+        return _Plan(card, {}, [], card != old_card)
+    evals = eval_result_files(content.result, source_url=source_url)
     stale = sorted(p for p in _OUR_EVAL_FILES if p in remote and p not in evals)
     changed_evals = {p: t for p, t in evals.items() if remote.get(p) != t.encode()}
     return _Plan(card, changed_evals, stale, bool(card != old_card or changed_evals or stale))
@@ -183,8 +190,10 @@ def _source_url(session: HubSession, repo_id: str, revision: str) -> str:
 
 def annotate_model_card(
     repo_id: str,
-    result: Any,
+    result: Any = None,
     *,
+    extraction: Any = None,
+    unitmem: Any = None,
     create_pr: bool = True,
     token: str | None = None,
     dry_run: bool = False,
@@ -192,18 +201,21 @@ def annotate_model_card(
     commit_message: str | None = None,
     endpoint: str | None = None,
 ) -> CardUpdate:
-    """Add `result`'s scores to the card of model `repo_id` on the Hub.
+    """Add `result`'s scores, and/or an `extraction` result, to the card of model `repo_id`.
 
-    Writes model-index eval results, `.eval_results/infomem_*.yaml` (Hub dataset inputs),
-    a readable section with the plot (`infomem/scores.png`) and the result JSON, in one
-    commit. By default this opens a pull request (reusing your open infomem PR if any);
-    `create_pr=False` commits to main (needs write access). `dry_run` computes the diff and
-    writes nothing (a token is then optional for public repos). The scores' source link
-    points at the result JSON on the revision written: a new PR learns its revision from
-    that commit, and a second one there sets the link (a dry run shows main's).
+    A score result writes model-index eval results, `.eval_results/infomem_*.yaml` (Hub
+    dataset inputs), a readable section with the plot (`infomem/scores.png`) and the result
+    JSON; `unitmem` (a UnitMemReport, its dict or JSON path) adds a UnitMem subsection to
+    that section. An `extraction` result (ExtractionResult, dict or JSON path) writes its
+    own block and `infomem/extraction.json`. All in one commit. By default this opens a pull
+    request (reusing your open infomem PR if any); `create_pr=False` commits to main (needs
+    write access). `dry_run` computes the diff and writes nothing (a token is then optional
+    for public repos). The scores' source link points at the result JSON on the revision
+    written: a new PR learns its revision from that commit, and a second one there sets
+    the link (a dry run shows main's).
     """
-    result = load_result(result)
-    check_result_model(result, repo_id, force=force)
+    content = load_card_content(result, extraction=extraction, unitmem=unitmem,
+                                repo_id=repo_id, force=force)
     session = open_session(token, endpoint=endpoint, require_token=not dry_run,
                            action=f"update the card of `{repo_id}`")
     with session.errors("read the model card", repo_id):
@@ -215,11 +227,11 @@ def annotate_model_card(
     revision = existing_pr.git_reference if existing_pr is not None else (None if create_pr else "main")
 
     def plan_for(rev: str) -> _Plan:
-        return _plan(old_card, remote, result, repo_id, _source_url(session, repo_id, rev))
+        return _plan(old_card, remote, content, repo_id, _source_url(session, repo_id, rev))
 
     # Unchanged scores keep the link they were written with (e.g. a merged PR's revision).
     kept = our_source_url(old_card)
-    plan = _plan(old_card, remote, result, repo_id, kept) if kept else plan_for(revision or "main")
+    plan = _plan(old_card, remote, content, repo_id, kept) if kept else plan_for(revision or "main")
     update = CardUpdate(repo_id, changed=plan.changed, diff="", revision=revision, dry_run=dry_run,
                         pr_url=existing_pr.url if existing_pr is not None else None)
     if not update.changed:
@@ -227,70 +239,90 @@ def annotate_model_card(
     if revision is not None:
         plan = plan_for(revision)
     update.diff, update.deleted = _diff(old_card, plan.card), plan.stale
-    update.files = ["README.md", PLOT_PATH, RESULT_PATH, *sorted(plan.evals)]
+    update.files = ["README.md", *_uploads(content), *sorted(plan.evals)]
     if dry_run:
         return update
-    message = commit_message or COMMIT_TITLE
+    title = COMMIT_TITLE if content.result is not None else EXTRACTION_TITLE
+    commit = _Commit(session, update, _description(content))
     # A direct commit, and a new PR, build on the main we read: never overwrite a
     # concurrent edit.
-    info = _commit(session, update, _operations(plan, result), message=message,
-                   create_pr=revision is None, parent=None if existing_pr is not None else main_sha)
+    info = commit(_operations(plan, content), message=commit_message or title,
+                  create_pr=revision is None, parent=None if existing_pr is not None else main_sha)
     update.commit_url = info.commit_url
-    if revision is None:  # a new PR: only now is its revision known, so link the scores to it
+    if revision is None:  # a new PR: only now is its revision known
         update.revision, update.pr_url, update.new_pr = info.pr_revision, info.pr_url, True
-        linked = plan_for(info.pr_revision)
-        update.commit_url = _commit(session, update, _operations(linked), message=_LINK_MESSAGE,
-                                    create_pr=False, parent=None).commit_url
+        if content.result is not None:  # so link the scores to it
+            update.commit_url = commit(_operations(plan_for(info.pr_revision)),
+                                       message=_LINK_MESSAGE, create_pr=False,
+                                       parent=None).commit_url
     return update
 
 
-def _operations(plan: _Plan, result: Any | None = None) -> list[Any]:
-    """The commit's operations: the card and score files, with `result` its plot and JSON too."""
+def _operations(plan: _Plan, content: CardContent | None = None) -> list[Any]:
+    """The commit's operations: the card and score files, with `content` its files too."""
     from huggingface_hub import CommitOperationAdd, CommitOperationDelete
 
     operations: list[Any] = [CommitOperationAdd("README.md", plan.card.encode("utf-8"))]
-    if result is not None:
-        operations += [CommitOperationAdd(PLOT_PATH, _plot_bytes(result)),
-                       CommitOperationAdd(RESULT_PATH, _result_bytes(result)),
+    if content is not None and content.result is not None:
+        operations += [CommitOperationAdd(PLOT_PATH, _plot_bytes(content.result)),
+                       CommitOperationAdd(RESULT_PATH, _result_bytes(content.result)),
                        *(CommitOperationDelete(path) for path in plan.stale)]
+    if content is not None and content.extraction is not None:
+        operations.append(CommitOperationAdd(EXTRACTION_PATH,
+                                             _extraction_bytes(content.extraction)))
     operations += [CommitOperationAdd(path, text.encode("utf-8"))
                    for path, text in sorted(plan.evals.items())]
     return operations
 
 
-def _commit(session: HubSession, update: CardUpdate, operations: list[Any], *, message: str,
-            create_pr: bool, parent: str | None) -> Any:
-    forbidden = forbidden_advice(
-        "Drop `--commit-directly` (`create_pr=True`, the default) to open a pull request instead"
-    ) if update.revision == "main" else None
-    action = "open a pull request on" if create_pr else "commit to"
-    with session.errors(f"{action} `{update.repo_id}`", update.repo_id, forbidden=forbidden):
-        return session.api.create_commit(
-            update.repo_id, operations, commit_message=message, commit_description=_DESCRIPTION,
-            create_pr=create_pr, revision=update.revision, parent_commit=parent,
-        )
+@dataclass
+class _Commit:
+    """Commits to the revision `update` names, with one-line errors and our description."""
+
+    session: HubSession
+    update: CardUpdate
+    description: str
+
+    def __call__(self, operations: list[Any], *, message: str, create_pr: bool,
+                 parent: str | None) -> Any:
+        update = self.update
+        forbidden = forbidden_advice(
+            "Drop `--commit-directly` (`create_pr=True`, the default) to open a pull request "
+            "instead") if update.revision == "main" else None
+        action = "open a pull request on" if create_pr else "commit to"
+        with self.session.errors(f"{action} `{update.repo_id}`", update.repo_id,
+                                 forbidden=forbidden):
+            return self.session.api.create_commit(
+                update.repo_id, operations, commit_message=message,
+                commit_description=self.description, create_pr=create_pr,
+                revision=update.revision, parent_commit=parent,
+            )
 
 
 def annotate_card_file(
     readme: str | Path,
-    result: Any,
+    result: Any = None,
     *,
+    extraction: Any = None,
+    unitmem: Any = None,
     output: str | Path | None = None,
     repo_id: str | None = None,
     force: bool = False,
 ) -> tuple[str, str]:
     """Offline: annotate a local card file; returns (new text, unified diff).
 
+    The same parts as :func:`annotate_model_card` (`result`, `unitmem`, `extraction`).
     Writes `output` (if given) with the card's exact bytes otherwise preserved. Without
-    a plot upload the section has no figure.
+    uploads the section has no figure and the blocks no links to result files.
     """
-    result = load_result(result)
+    content = load_card_content(result, extraction=extraction, unitmem=unitmem,
+                                repo_id=repo_id, force=force)
     path = Path(readme)
     try:
         old = path.read_bytes().decode("utf-8") if path.exists() else ""
     except UnicodeDecodeError as e:
         raise InvalidInputError(f"{str(path)!r} is not UTF-8 text ({e}).") from e
-    new = annotate_card_text(old, result, repo_id=repo_id, force=force)
+    new = write_card(old, content, repo_id=repo_id)
     if output is not None:
         Path(output).write_bytes(new.encode("utf-8"))
     return new, _diff(old, new, path.name)

@@ -37,14 +37,23 @@ def add_parsers(sub: Any) -> None:
 
 def _add_card(sub: Any) -> None:
     p = sub.add_parser(
-        "card", help="write scores into a model card on the Hub (a PR by default)",
+        "card", help="write results into a model card on the Hub (a PR by default)",
         description="Add a result's scores to MODEL_ID's card: model-index eval results, "
-        ".eval_results/ files, and a section with per-layer table, settings, limits and a plot. "
-        "Opens a pull request unless --commit-directly. Only infomem's parts of the card change; "
-        "running it again changes nothing.",
+        ".eval_results/ files, and a section with per-layer table, settings, limits and a plot "
+        "(with --unitmem, a UnitMem subsection). With --extraction, a separate verbatim-"
+        "extraction block; it works without RESULT too. Opens a pull request unless "
+        "--commit-directly. Only infomem's parts of the card change; running it again changes "
+        "nothing.",
     )
     p.add_argument("model_id", help="Hub model id the result belongs to (ORG/NAME)")
-    p.add_argument("result", help="result JSON written by `infomem score --out`")
+    p.add_argument("result", nargs="?", default=None,
+                   help="result JSON written by `infomem score --out`, right after MODEL_ID "
+                   "(optional with --extraction)")
+    p.add_argument("--extraction", metavar="EX.json",
+                   help="extraction result JSON written by `infomem extract --out`: its own block")
+    p.add_argument("--unitmem", metavar="UM.json",
+                   help="UnitMem report JSON written by `infomem unitmem --out`: a subsection of "
+                   "the score section (needs RESULT; replaces the UnitMem the result carries)")
     p.add_argument("--commit-directly", action="store_true",
                    help="commit to main instead of opening a PR (needs write access)")
     p.add_argument("--dry-run", action="store_true", help="print the card diff; write nothing")
@@ -62,6 +71,7 @@ def _add_card(sub: Any) -> None:
 def cmd_card(args: argparse.Namespace) -> int:
     from infomem.hub.cards import annotate_card_file, annotate_model_card
 
+    parts = {"extraction": args.extraction, "unitmem": args.unitmem}
     if args.output and not args.readme:
         raise InvalidInputError("`--output` needs `--readme IN` (the local card to edit).")
     if args.readme:
@@ -75,16 +85,16 @@ def cmd_card(args: argparse.Namespace) -> int:
                 "or pass `--new-card` to start a card from nothing.")
         if not args.dry_run:
             check_output(args.output, flag="--output")
-        _new, diff = annotate_card_file(args.readme, args.result, repo_id=args.model_id,
+        _new, diff = annotate_card_file(args.readme, args.result, **parts, repo_id=args.model_id,
                                         force=args.force,
                                         output=None if args.dry_run else args.output)
         if args.dry_run:
-            sys.stdout.write(diff or "No change: the card already holds these scores.\n")
+            sys.stdout.write(diff or "No change: the card already holds these results.\n")
         else:
             print(f"Wrote {args.output}" + ("" if diff else " (no change)."))
         return 0
     update = annotate_model_card(
-        args.model_id, args.result, create_pr=not args.commit_directly, token=args.token,
+        args.model_id, args.result, **parts, create_pr=not args.commit_directly, token=args.token,
         dry_run=args.dry_run, force=args.force, commit_message=args.message,
     )
     if args.dry_run and update.diff:
@@ -122,11 +132,14 @@ def cmd_publish_metric(args: argparse.Namespace) -> int:
 def _add_push_results(sub: Any) -> None:
     p = sub.add_parser(
         "push-results", help="add result JSONs to a Hub dataset (the Space leaderboard)",
-        description="Append results to DATASET_ID's results/infomem.jsonl (creating the dataset "
-        "if needed); one record per model x inputs x settings, re-runs replace their record.",
+        description="Append results to DATASET_ID (creating the dataset if needed): score "
+        "results to results/infomem.jsonl, extraction results to results/extraction.jsonl, "
+        "UnitMem reports to results/unitmem.jsonl; one record per model x inputs x settings, "
+        "re-runs replace their record.",
     )
     p.add_argument("dataset_id", help="Hub dataset repo (ORG/NAME)")
-    p.add_argument("results", nargs="+", metavar="RESULT.json", help="result files")
+    p.add_argument("results", nargs="+", metavar="RESULT.json",
+                   help="files written by `infomem score|extract|unitmem --out`")
     p.add_argument("--create-pr", action="store_true", help="open a PR instead of committing")
     p.add_argument("--private", action="store_true", help="create the dataset private")
     _token(p)

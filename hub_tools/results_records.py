@@ -1,18 +1,26 @@
 """Result records for a shared results dataset: stable keys, flat columns, the file format.
 
-Pure: Results in, JSON lines and a dataset card out (and back). One record per
-model x data x settings; a re-run of the same triple replaces its record.
+Pure: results in, JSON lines and a dataset card out (and back). One record per
+model x data x settings; a re-run of the same triple replaces its record. Each kind of
+result has its own file (and dataset config), so readers of one never meet another's
+records: score Results in `results/infomem.jsonl`, extraction results and UnitMem
+reports (:mod:`infomem.hub.results_kinds`) beside it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any
 
-from infomem.errors import ResultFormatError
+from infomem.errors import InvalidInputError, ResultFormatError
+
+from . import results_kinds
 
 __all__ = [
+    "KINDS",
+    "kind_of",
     "SCHEMA",
     "SCHEMA_VERSION",
     "RESULTS_PATH",
@@ -24,12 +32,16 @@ __all__ = [
     "dump_records",
     "merge_records",
     "dataset_card",
+    "dataset_configs",
 ]
 
 SCHEMA = "infomem-results"
 SCHEMA_VERSION = 1
 SCHEMA_KEY = "infomem_results_schema"  # top-level key in the dataset card's YAML
 RESULTS_PATH = "results/infomem.jsonl"
+# kind -> (file, dataset config name); "scores" keeps the first dataset's layout.
+KINDS = {"scores": (RESULTS_PATH, "default"), "extraction": (results_kinds.EXTRACTION_PATH, "extraction"),
+         "unitmem": (results_kinds.UNITMEM_PATH, "unitmem")}
 # Where the inputs came from: a record names its source even when two sources hold equal texts.
 _SOURCE_KEYS = ("kind", "dataset", "config", "split", "column", "revision", "path")
 
@@ -38,10 +50,30 @@ def _canonical(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
+def kind_of(result: Any) -> str:
+    """"scores", "extraction" or "unitmem": which file a result's record goes to."""
+    from infomem.scoring.extraction_result import ExtractionResult
+    from infomem.scoring.result import Result
+    from infomem.scoring.unitmem_report import UnitMemReport
+
+    for cls, kind in ((Result, "scores"), (ExtractionResult, "extraction"),
+                      (UnitMemReport, "unitmem")):
+        if isinstance(result, cls):
+            return kind
+    raise InvalidInputError(
+        f"Cannot make a results record of a {type(result).__name__}; pass an infomem Result, "
+        "ExtractionResult or UnitMemReport (or a JSON file of one).")
+
+
 def record_key(result: Any) -> str:
     """16 hex digits identifying a model x what makes it comparable (inputs, S, settings,
-    architecture): re-runs of the same replace each other."""
+    architecture): re-runs of the same replace each other. Keys of other kinds hash their
+    kind too, so they never meet a score record's."""
     from infomem.scoring.comparable import comparable_hash
+
+    kind = kind_of(result)
+    if kind != "scores":
+        return results_kinds.record_key(result, kind)
 
     source = {k: result.data.get(k) for k in _SOURCE_KEYS if result.data.get(k) is not None}
     return comparable_hash(result, extra={"model": str(result.model.get("id") or ""),
@@ -50,6 +82,11 @@ def record_key(result: Any) -> str:
 
 def to_record(result: Any) -> dict[str, Any]:
     """Flat columns for tables (the Space leaderboard, the dataset viewer) + the full result."""
+    kind = kind_of(result)
+    if kind != "scores":
+        header = {"schema": SCHEMA, "schema_version": SCHEMA_VERSION, "kind": kind,
+                  "key": record_key(result)}
+        return {**header, **results_kinds.columns(result, kind)}
     full = json.loads(result.without_heavy().to_json())  # plain JSON, non-finite as null
     s = result.settings
     return {
@@ -79,13 +116,22 @@ def to_record(result: Any) -> dict[str, Any]:
 
 
 def from_record(record: dict[str, Any]) -> Any:
+    """The result a record holds: a Result, ExtractionResult or UnitMemReport by its kind."""
+    kind = record.get("kind", "scores")
+    source = f"results record {record.get('key')!r}"
+    if kind not in KINDS:
+        raise ResultFormatError(
+            f"{source} is of kind {kind!r}; this infomem reads {', '.join(KINDS)}. Upgrade infomem.")
+    if kind != "scores":
+        return results_kinds.from_columns(record, kind, source=source)
     from infomem.scoring.result import Result
 
-    return Result.from_dict(record.get("result"), source=f"results record {record.get('key')!r}")
+    return Result.from_dict(record.get("result"), source=source)
 
 
-def parse_records(text: str, *, source: str) -> list[dict[str, Any]]:
-    """Records of a JSON-lines file; refuses lines of another schema or version."""
+def parse_records(text: str, *, source: str, kind: str = "scores") -> list[dict[str, Any]]:
+    """Records of a JSON-lines file of `kind`; refuses lines of another schema, version or
+    kind."""
     records = []
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
@@ -104,6 +150,11 @@ def parse_records(text: str, *, source: str) -> list[dict[str, Any]]:
                 f"{source}, line {n}, has results schema version {record.get('schema_version')!r}; "
                 f"this infomem reads version {SCHEMA_VERSION}. Upgrade infomem or use a new "
                 "dataset repo."
+            )
+        if record.get("kind", "scores") != kind:
+            raise ResultFormatError(
+                f"{source}, line {n}, is a {record.get('kind')!r} record in the {kind!r} file; "
+                "move it to its own file or push it again with this infomem."
             )
         records.append(record)
     return records
@@ -134,15 +185,35 @@ def merge_records(
     return merged, counts
 
 
-def dataset_card(dataset_id: str) -> str:
-    """README.md of a new results dataset: schema marker, data config, column guide."""
+def _config(kind: str) -> dict[str, Any]:
+    path, name = KINDS[kind]
+    return {"config_name": name, "data_files": [{"split": "train", "path": path}]}
+
+
+def dataset_configs(existing: Any, kinds: Iterable[str]) -> list[Any] | None:
+    """`existing` dataset configs plus one for each of `kinds` it lacks; None: nothing to add.
+
+    With scores alone none is needed (the viewer finds the one file); with more kinds each
+    file gets its own config, or the viewer would mix records of different shapes.
+    """
+    present = list(existing) if isinstance(existing, list) else []
+    names = {c.get("config_name") for c in present if isinstance(c, dict)}
+    wanted = [k for k in KINDS if k in set(kinds)]
+    if existing is None and wanted == ["scores"]:
+        return None
+    missing = [_config(k) for k in wanted if KINDS[k][1] not in names]
+    return present + missing if missing else None
+
+
+def dataset_card(dataset_id: str, kinds: Iterable[str] = ("scores",)) -> str:
+    """README.md of a new results dataset: schema marker, data configs, column guide."""
     import yaml
 
     header = yaml.safe_dump({
         SCHEMA_KEY: SCHEMA_VERSION,
         "pretty_name": f"infomem results ({dataset_id})",
         "tags": ["infomem", "memorization", "interpretability", "evaluation-results"],
-        "configs": [{"config_name": "default", "data_files": [{"split": "train", "path": RESULTS_PATH}]}],
+        "configs": dataset_configs(None, kinds) or [_config("scores")],
     }, sort_keys=False)
     return (
         f"---\n{header}---\n\n# infomem results\n\n"
@@ -159,5 +230,9 @@ def dataset_card(dataset_id: str) -> str:
         "| result | the full infomem result (per-layer summaries, settings, versions) |\n\n"
         "Compare only records with the same architecture, inputs and settings "
         "(`settings_hash`). Binned entropy is biased downward for small S; the scores are "
-        "evidence to compare models, not a calibrated probability of memorization.\n"
+        "evidence to compare models, not a calibrated probability of memorization.\n\n"
+        f"Other kinds of result have their own file and config: `{results_kinds.EXTRACTION_PATH}` "
+        "(config `extraction`, `infomem extract`: verbatim-extraction rates and the membership "
+        f"test) and `{results_kinds.UNITMEM_PATH}` (config `unitmem`, `infomem unitmem`: "
+        "per-layer UnitMem, without example texts).\n"
     )

@@ -54,6 +54,22 @@ def save_tiny_gpt2(folder: Path, *, seed: int = 0) -> Path:
         pad_token_id=tok.pad_token_id)))
 
 
+def memorize(model, tokenizer, texts: list[str], *, steps: int, lr: float = 1e-2) -> None:
+    """Overfit a tiny causal LM on `texts` (full batch, Adam): a ground-truth positive
+    control for extraction. Leaves the model in eval mode."""
+    import torch
+
+    batch = tokenizer(texts, return_tensors="pt", padding=True, return_token_type_ids=False)
+    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
+    opt = torch.optim.Adam(model.parameters(), lr=lr)
+    model.train()
+    for _ in range(steps):
+        opt.zero_grad()
+        model(**batch, labels=labels).loss.backward()
+        opt.step()
+    model.eval()
+
+
 def save_tiny_t5(folder: Path, *, seed: int = 0) -> Path:
     from transformers import T5Config, T5Model
 

@@ -1,5 +1,7 @@
 """annotate_model_card against the fake Hub: PR by default, direct commit on request,
-dry runs and refusals write nothing, a second run writes nothing."""
+dry runs and refusals write nothing, a second run writes nothing. With results of the
+real scorers: the UnitMem subsection and the extraction block in one commit,
+extraction-only PRs, each block replaced without touching the other, no token anywhere."""
 
 from __future__ import annotations
 
@@ -7,10 +9,17 @@ import json
 
 import pytest
 
-from infomem.errors import HubError, InvalidInputError
+from infomem.errors import HubError, InvalidInputError, ResultFormatError
 from infomem.hub import annotate_model_card
-from infomem.hub.card_text import SECTION_START
-from infomem.hub.cards import COMMIT_TITLE, PLOT_PATH, RESULT_PATH, annotate_card_file
+from infomem.hub.card_text import EXTRACTION_END, EXTRACTION_START, SECTION_END, SECTION_START
+from infomem.hub.cards import (
+    COMMIT_TITLE,
+    EXTRACTION_PATH,
+    EXTRACTION_TITLE,
+    PLOT_PATH,
+    RESULT_PATH,
+    annotate_card_file,
+)
 from tests.support.fixtures import USERS
 from tests.support.results import make_result, result_dict
 
@@ -196,3 +205,89 @@ def test_source_url_points_where_the_result_exists(hub, result):
     newer = make_result(REPO, mean_entropy=2.5)
     assert annotate_model_card(REPO, newer, token=ALICE, create_pr=False).revision == "main"
     assert _source_urls(hub.files(REPO)) == {f"{hub.url}/{REPO}/blob/main/{RESULT_PATH}"}
+
+
+def _span(text: str, start: str, end: str) -> str:
+    return text[text.index(start):text.index(end) + len(end)]
+
+
+def _commit_trees(hub, revision: str) -> dict[str, set[str]]:
+    """Commit title -> paths of its tree, on `revision`."""
+    repo = hub.repo(REPO)
+    return {repo.commits[sha].title: set(repo.commits[sha].tree)
+            for sha in hub.store.history_shas(repo, revision)}
+
+
+def test_scores_unitmem_and_extraction_in_one_commit(hub, scored, extracted):
+    result, report = scored
+    update = annotate_model_card(REPO, result, extraction=extracted[0], unitmem=report,
+                                 token=BOB, force=True)
+    assert update.new_pr and update.revision == "refs/pr/1"
+    assert update.files[:4] == ["README.md", PLOT_PATH, RESULT_PATH, EXTRACTION_PATH]
+    first = _commit_trees(hub, "refs/pr/1")[COMMIT_TITLE]
+    assert {"README.md", PLOT_PATH, RESULT_PATH, EXTRACTION_PATH} <= first
+    files = hub.files(REPO, revision="refs/pr/1")
+    card = files["README.md"].decode()
+    assert card.startswith("---\r\nlicense: mit\r\ntags:\r\n- bert\r\nmodel-index:\r\n")
+    assert "# Tiny BERT 🤗\r\n\r\nSmall.\r\n\r\n" + SECTION_START in card
+    assert "### Per-unit memorization (UnitMem)" in _span(card, SECTION_START, SECTION_END)
+    assert f"full result: [{EXTRACTION_PATH}]({EXTRACTION_PATH})" in card
+    assert json.loads(files[EXTRACTION_PATH]) == json.loads(json.dumps(extracted[0].to_dict()))
+    writes = len(_writes(hub))
+    again = annotate_model_card(REPO, result, extraction=extracted[0], unitmem=report,
+                                token=BOB, force=True)
+    assert not again.changed and len(_writes(hub)) == writes
+
+
+def test_extraction_only_pr_then_scores_join_it(hub, scored, extracted):
+    update = annotate_model_card(REPO, extraction=extracted[0], token=BOB, force=True)
+    assert update.new_pr and update.files == ["README.md", EXTRACTION_PATH]
+    assert hub.discussions(REPO)[0].title == EXTRACTION_TITLE
+    assert hub.history(REPO, revision="refs/pr/1")[0] == EXTRACTION_TITLE  # no link commit
+    files = hub.files(REPO, revision="refs/pr/1")
+    card = files["README.md"].decode()
+    assert card.startswith(CARD + "\r\n" + EXTRACTION_START) and "model-index" not in card
+    assert not any(p.startswith((".eval_results/", PLOT_PATH, RESULT_PATH)) for p in files)
+    writes = len(_writes(hub))
+    assert not annotate_model_card(REPO, extraction=extracted[0], token=BOB, force=True).changed
+    assert len(_writes(hub)) == writes
+    # Scores later: the same open PR is updated; the extraction block stays byte for byte.
+    scores = annotate_model_card(REPO, scored[0], token=BOB, force=True)
+    assert scores.revision == "refs/pr/1" and len(hub.discussions(REPO)) == 1
+    both = hub.read(REPO, "README.md", revision="refs/pr/1").decode()
+    block = _span(card, EXTRACTION_START, EXTRACTION_END)
+    assert _span(both, EXTRACTION_START, EXTRACTION_END) == block
+    assert both.count(SECTION_START) == 1 and both.count(EXTRACTION_START) == 1
+
+
+def test_new_extraction_replaces_its_block_in_place_on_main(hub, scored, extracted):
+    tested, plain = extracted
+    annotate_model_card(REPO, scored[0], extraction=tested, token=ALICE, create_pr=False,
+                        force=True)
+    before = hub.read(REPO, "README.md").decode()
+    update = annotate_model_card(REPO, extraction=plain, token=ALICE, create_pr=False, force=True)
+    assert update.revision == "main" and update.files == ["README.md", EXTRACTION_PATH]
+    after = hub.read(REPO, "README.md").decode()
+    cut = (before.index(EXTRACTION_START), after.index(EXTRACTION_START))
+    assert after[:cut[1]] == before[:cut[0]]  # header, the author's text, the score section
+    assert after.endswith(EXTRACTION_END + "\r\n") and after.count(EXTRACTION_START) == 1
+    assert "None of the" in _span(after, EXTRACTION_START, EXTRACTION_END)
+    assert json.loads(hub.read(REPO, EXTRACTION_PATH))["n_texts"] == plain.n_texts
+    assert hub.read(REPO, RESULT_PATH)  # the score files stay
+
+
+def test_bad_extraction_input_fails_before_any_hub_traffic(hub, tmp_path, scored):
+    path = tmp_path / "r.json"
+    scored[0].to_json(path)
+    requests = len(hub.log)
+    with pytest.raises(ResultFormatError, match="is not an infomem extraction result") as err:
+        annotate_model_card(REPO, extraction=path, token=BOB)
+    assert "\n" not in str(err.value) and len(hub.log) == requests
+
+
+def test_no_token_in_the_blocks_files_or_summaries(hub, scored, extracted):
+    update = annotate_model_card(REPO, scored[0], extraction=extracted[0], unitmem=scored[1],
+                                 token=ALICE, create_pr=False, force=True)
+    everything = b"".join(hub.files(REPO).values()).decode("utf-8", "replace")
+    for token in USERS.values():
+        assert token not in everything and token not in update.summary() and token not in repr(update)

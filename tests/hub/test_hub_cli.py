@@ -9,7 +9,7 @@ import re
 import pytest
 
 from infomem.cli import build_parser, main
-from infomem.hub.card_text import SECTION_START
+from infomem.hub.card_text import EXTRACTION_START, SECTION_START
 from tests.support.fixtures import USERS
 from tests.support.results import result_dict
 
@@ -119,3 +119,86 @@ def test_card_missing_readme_is_refused_unless_new_card(tmp_path, result_file, c
     assert main(["card", "alice/tiny-bert", str(result_file), "--readme", str(out), "--output",
                  str(tmp_path / "no" / "dir.md")]) == 2
     assert "does not exist; create it first" in capsys.readouterr().err
+
+
+@pytest.fixture
+def real_files(tmp_path, scored, extracted):
+    """Score, UnitMem and extraction JSONs written as `infomem score/unitmem/extract --out` do."""
+    from infomem.scoring.result import dump_json
+
+    paths = {name: tmp_path / f"{name}.json" for name in ("result", "unitmem", "extraction")}
+    scored[0].to_json(paths["result"])
+    scored[1].to_json(paths["unitmem"])
+    dump_json(extracted[0].to_dict(), paths["extraction"])
+    return {name: str(path) for name, path in paths.items()}
+
+
+def test_card_extraction_and_unitmem_flags_offline(tmp_path, real_files, capsys):
+    readme, out = tmp_path / "README.md", tmp_path / "out.md"
+    readme.write_bytes(b"# LM\r\n")
+    base = ["card", "alice/tiny-lm", "--readme", str(readme), "--output", str(out), "--force"]
+    assert main([*base, "--extraction", real_files["extraction"]]) == 0
+    card = out.read_text(encoding="utf-8")
+    assert EXTRACTION_START in card and SECTION_START not in card
+    assert main(["card", "alice/tiny-lm", real_files["result"], "--readme", str(out), "--dry-run",
+                 "--force", "--extraction", real_files["extraction"], "--unitmem",
+                 real_files["unitmem"]]) == 0
+    diff = capsys.readouterr().out
+    assert "+### Per-unit memorization (UnitMem)" in diff.replace("\r", "")
+    assert f"-{EXTRACTION_START}" not in diff  # the extraction block is not rewritten
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--extraction", "RESULT"], "is not an infomem extraction result"),
+    (["--extraction", "MISSING"], "does not exist"),
+    (["RESULT", "--unitmem", "EXTRACTION"], "is not an infomem UnitMem report"),
+    (["--unitmem", "UNITMEM"], "pass the score result"),
+    ([], "Nothing to write"),
+])
+def test_card_bad_inputs_are_one_line(tmp_path, real_files, capsys, flags, message):
+    names = {"RESULT": real_files["result"], "EXTRACTION": real_files["extraction"],
+             "UNITMEM": real_files["unitmem"], "MISSING": str(tmp_path / "missing.json")}
+    argv = ["card", "alice/tiny-lm", *[names.get(f, f) for f in flags], "--force", "--dry-run",
+            "--token", BOB]
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and err.count("\n") == 1 and message in err
+
+
+def test_card_extraction_online_then_scores(hub_client, real_files, capsys):
+    hub_client.seed_repo("alice/tiny-lm", {"README.md": "# LM\n"})
+    argv = ["card", "alice/tiny-lm", "--extraction", real_files["extraction"], "--force",
+            "--token", BOB]
+    assert main(argv) == 0
+    assert capsys.readouterr().out.startswith("Opened pull request #1 on alice/tiny-lm: http")
+    assert main(argv) == 0
+    assert "already holds these results" in capsys.readouterr().out
+    assert main(["card", "alice/tiny-lm", real_files["result"], "--unitmem", real_files["unitmem"],
+                 "--force", "--token", BOB]) == 0
+    assert capsys.readouterr().out.startswith("Updated pull request #1 on alice/tiny-lm: http")
+    card = hub_client.read("alice/tiny-lm", "README.md", revision="refs/pr/1").decode()
+    assert card.count(EXTRACTION_START) == card.count(SECTION_START) == 1
+    assert BOB not in card
+
+
+def test_the_json_infomem_extract_writes_makes_the_card_and_a_record(hub_client, lm_folder,
+                                                                     extracted, tmp_path, capsys):
+    from tests.hub.real_results import PREFIX, SUFFIX
+
+    out = tmp_path / "ex.json"
+    assert main(["extract", str(lm_folder / "lm"), "--file", str(lm_folder / "candidates.txt"),
+                 "--reference-file", str(lm_folder / "reference.txt"), "--prefix-tokens",
+                 str(PREFIX), "--suffix-tokens", str(SUFFIX), "--out", str(out), "--quiet"]) == 0
+    written = json.loads(out.read_text())
+    expected = extracted[0].to_dict()
+    assert {k: v for k, v in written.items() if k != "timings"} == {
+        k: v for k, v in json.loads(json.dumps(expected)).items() if k != "timings"}
+    readme = tmp_path / "README.md"
+    readme.write_text("# LM\n")
+    model = str(lm_folder / "lm")
+    assert main(["card", model, "--extraction", str(out), "--readme", str(readme), "--output",
+                 str(readme)]) == 0  # the result's own model id: no --force needed
+    assert EXTRACTION_START in readme.read_text()
+    capsys.readouterr()
+    assert main(["push-results", "alice/res", str(out), "--token", ALICE]) == 0
+    assert "1 added" in capsys.readouterr().out

@@ -88,7 +88,7 @@ print("RESULT", json.dumps({{"model": res.model, "runs": runs, "loaded": [r.mode
     dry, first, second, direct, no_token, wrong, other, missing, push1, push2 = runs.values()
     assert dry["rc"] == 0 and "+<!-- infomem:start -->" in dry["out"] and "Dry run" in dry["out"]
     assert first["rc"] == 0 and "Opened pull request #1 on alice/tiny-bert" in first["out"]
-    assert second["rc"] == 0 and "already holds these scores" in second["out"]
+    assert second["rc"] == 0 and "already holds these results" in second["out"]
     assert direct["rc"] == 2 and "no write access" in direct["err"]
     assert no_token["rc"] == 2 and "No Hugging Face token" in no_token["err"]
     assert wrong["rc"] == 2 and "rejected the token" in wrong["err"]

@@ -97,3 +97,93 @@ def test_permissions_and_missing(hub_client):
     hub_client.seed_repo("alice/empty", repo_type="dataset")
     with pytest.raises(HubError, match="push results to it first"):
         load_results("alice/empty")
+
+
+def test_extraction_and_unitmem_records_have_their_own_files(hub_client, tmp_path, scored,
+                                                             extracted):
+    from infomem.hub.results_kinds import EXTRACTION_PATH, UNITMEM_PATH
+    from infomem.scoring.extraction_result import ExtractionResult
+    from infomem.scoring.result import Result, dump_json
+    from infomem.scoring.unitmem_report import UnitMemReport
+
+    result, report = scored
+    tested, plain = extracted
+    path = tmp_path / "ex.json"
+    dump_json(tested.to_dict(), path)  # as `infomem extract --out` writes it
+    first = push_results(DS, [result, str(path), plain, report], token=ALICE)
+    assert (first.added, first.replaced) == (4, 0)
+    records = _records(hub_client)
+    assert len(records) == 1 and "kind" not in records[0]  # score records keep their shape
+    extraction = [json.loads(x) for x in hub_client.read(
+        DS, EXTRACTION_PATH, repo_type="dataset").decode().splitlines()]
+    assert [r["kind"] for r in extraction] == ["extraction", "extraction"]
+    assert extraction[0]["extraction_rate"] == tested.extraction_rate
+    assert extraction[0]["min_k_p_value"] == tested.min_k_p_value
+    assert len({record_key(result), record_key(tested), record_key(plain), record_key(report)}) == 4
+    unitmem = json.loads(hub_client.read(DS, UNITMEM_PATH, repo_type="dataset"))
+    assert unitmem["kind"] == "unitmem" and unitmem["n_samples"] == report.n_samples
+    assert all(t["text"] is None for layer in unitmem["result"]["per_layer"] for t in layer["top"])
+    history = hub_client.history(DS, repo_type="dataset")
+    again = push_results(DS, [str(path), report, result], token=ALICE)
+    assert (again.added, again.replaced, again.unchanged) == (0, 0, 3)
+    assert again.commit_url is None and hub_client.history(DS, repo_type="dataset") == history
+    assert [type(r) for r in load_results(DS)] == [Result]
+    loaded = load_results(DS, kind="extraction")
+    assert [r.to_dict() for r in loaded] == [tested.to_dict(), plain.to_dict()]
+    everything = load_results(DS, kind="all")
+    assert [type(r) for r in everything] == [Result, ExtractionResult, ExtractionResult, UnitMemReport]
+    assert everything[3].per_layer[0].mean == report.per_layer[0].mean
+
+
+def test_a_second_kind_adds_its_config_to_the_card(hub_client, scored, extracted):
+    import yaml
+
+    from infomem.hub.card_text import split_card
+
+    push_results(DS, scored[0], token=ALICE)
+    before = hub_client.read(DS, "README.md", repo_type="dataset").decode()
+    push_results(DS, extracted[0], token=ALICE)
+    after = hub_client.read(DS, "README.md", repo_type="dataset").decode()
+    configs = yaml.safe_load(split_card(after).header)["configs"]
+    assert [c["config_name"] for c in configs] == ["default", "extraction"]
+    assert split_card(after).body == split_card(before).body
+    hub_client.seed_repo("alice/mine", {"README.md": "---\nlicense: mit\n---\n# Mine\n"},
+                         repo_type="dataset")
+    push_results("alice/mine", extracted[0], token=ALICE)  # a hand-written card: configs added
+    mine = hub_client.read("alice/mine", "README.md", repo_type="dataset").decode()
+    assert mine.startswith(f"---\nlicense: mit\n{SCHEMA_KEY}: 1\nconfigs:\n- config_name: extraction\n")
+    assert mine.endswith("---\n# Mine\n")
+
+
+def test_extraction_keys_follow_the_run_not_the_clock(extracted):
+    import dataclasses
+
+    from infomem.scoring.extraction_result import ExtractionResult
+
+    tested, plain = extracted
+    copy = ExtractionResult.from_dict(json.loads(json.dumps(tested.to_dict())))
+    assert record_key(copy) == record_key(dataclasses.replace(tested, timings={"decode": 9.0}))
+    other = dataclasses.replace(tested, settings={**tested.settings, "min_k": 0.1})
+    assert record_key(other) != record_key(tested) != record_key(plain)
+
+
+def test_leaderboard_reads_only_the_score_records(hub_client, scored, extracted):
+    from infomem.space.leaderboard import load_leaderboard
+
+    push_results(DS, [scored[0], extracted[0], scored[1]], token=ALICE)
+    board = load_leaderboard(DS)
+    assert [row["model"] for row in board.rows] == [scored[0].model_id]
+
+
+def test_records_of_unknown_kind_or_in_the_wrong_file_are_refused(hub_client):
+    from infomem.hub.results_records import from_record
+
+    hub_client.seed_repo("alice/mixed", {RESULTS_PATH: json.dumps(
+        {"schema": "infomem-results", "schema_version": 1, "key": "k", "kind": "extraction"}) + "\n"},
+        repo_type="dataset")
+    with pytest.raises(ResultFormatError, match="'extraction' record in the 'scores' file"):
+        load_results("alice/mixed")
+    with pytest.raises(ResultFormatError, match="kind 'probe'.*Upgrade infomem"):
+        from_record({"key": "k", "kind": "probe"})
+    with pytest.raises(ResultFormatError, match="is not an infomem result"):
+        push_results(DS, {"format": "something-else"}, token=ALICE)

@@ -1,0 +1,47 @@
+"""Text helpers shared by the card's blocks: numbers, table cells, where inputs came from.
+
+Pure and deterministic: the same values always give the same bytes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+__all__ = ["number", "cell", "describe_data"]
+
+
+def number(value: float | None, digits: int = 4) -> str:
+    """`value` with `digits` decimals; "n/a" for None, NaN or inf."""
+    if value is None or (isinstance(value, float) and not math.isfinite(value)):
+        return "n/a"
+    return f"{value:.{digits}f}"
+
+
+def cell(text: Any) -> str:
+    """Table-safe text: no pipes or newlines."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def describe_data(data: dict[str, Any]) -> str:
+    """One phrase naming the inputs: dataset id/config/split/column/revision, or the file."""
+    kind = data.get("kind")
+    if data.get("dataset") and kind != "default":
+        bits = [f"`{data['dataset']}`"]
+        for key in ("config", "split", "column"):
+            if data.get(key):
+                bits.append(f"{key} `{data[key]}`")
+        if data.get("revision"):
+            bits.append(f"revision `{str(data['revision'])[:12]}`")
+        text = "dataset " + ", ".join(bits)
+    elif kind == "default":
+        text = "infomem's bundled sample of unlabeled English sentences"
+    elif kind == "file":
+        text = f"the local file `{data.get('path', '?')}`"
+    elif kind == "images":
+        text = "a list of images"
+    else:
+        text = "a list of texts passed in memory"
+    if data.get("fingerprint"):
+        text += f" (input fingerprint `{data['fingerprint']}`)"
+    return text
