@@ -28,6 +28,7 @@ GROUPS = {
     "inputs": "inputs (default: the bundled text sample)",
     "run": "run and output",
     "extraction": "extraction (causal language models)",
+    "unitmem": "UnitMem (units that fire for one example; with --measures unitmem)",
 }
 
 
@@ -39,9 +40,10 @@ class Option:
     default: Any
     help: str  # one line; the CLI appends the default
     group: str  # a key of GROUPS
-    kind: str = "str"  # "int" | "fraction" | "bool" | "str" | "choice" | "names" | "mapping" | "any"
+    # "int" | "fraction" | "bool" | "str" | "choice" | "several" | "names" | "mapping" | "any"
+    kind: str = "str"
     minimum: int | None = None  # for "int"
-    choices: tuple[Any, ...] = ()  # for "choice"
+    choices: tuple[Any, ...] = ()  # for "choice" and "several"
     hint: str = ""  # appended to the error message: what to do
     scores: bool = False  # changes the numbers: enters the comparable key
     none_is_all: bool = False  # None = every one (CLI: 0)
@@ -88,6 +90,13 @@ class Option:
                     f"`{self.name}` must be a number above 0 and below {top}; received "
                     f"{value!r}.{self._hint}")
             return float(value)
+        elif self.kind == "several":  # one or more of the choices, each once, in order
+            picked = tuple(value) if isinstance(value, (list, tuple)) else (value,)
+            if not picked or any(v not in self.choices for v in picked):
+                shown = ", ".join(repr(c) for c in self.choices)
+                raise InvalidInputError(
+                    f"`{self.name}` must be one or more of {shown}; received {value!r}.{self._hint}")
+            return tuple(dict.fromkeys(picked))
         elif self.kind == "names":
             names = (value,) if isinstance(value, str) else tuple(str(x) for x in value)
             if not names:
@@ -109,7 +118,7 @@ class Option:
             return self.help
         if self.default is None:
             shown = "all" if self.none_is_all else "none"
-        elif self.kind == "names":
+        elif self.kind in ("names", "several"):
             shown = " ".join(self.default)
         else:
             shown = str(self.default)
@@ -122,7 +131,8 @@ def _options() -> tuple[Option, ...]:
         # estimator and capture settings: every one of these changes the numbers but batch_size
         Option("max_samples", 2500, "examples scored; larger inputs are subsampled with --seed",
                s, "int", minimum=1, hint="Use a positive sample count.", scores=True, space=True),
-        Option("seed", 0, "seed for subsampling and the random MI neuron subset", s, "int",
+        Option("seed", 0, "seed for subsampling, the random MI neuron subset and UnitMem's "
+               "augmented views", s, "int",
                minimum=0, scores=True, space=True),
         Option("bins", DEFAULT_BINS, "equal-width bins for entropy (and binned MI)", s, "int",
                minimum=2, hint="Entropy needs at least two bins.", scores=True, space=True),
@@ -201,7 +211,29 @@ def _options() -> tuple[Option, ...]:
                "extraction", "int", minimum=1, command="extract"),
         Option("min_k", 0.2, "share of the lowest token log-probabilities Min-K% Prob averages",
                "extraction", "fraction", one_included=True, command="extract"),
+        Option("activations", False, "then compare the activations of the extracted and the "
+               "non-extracted texts: entropy and MI at equal S, and a linear probe's AUC",
+               "extraction", "bool", command="extract"),
+        # UnitMem (infomem unitmem; infomem score --measures unitmem). Its numbers do not
+        # enter the entropy/MI comparable key: UnitMemReport.settings records them.
+        Option("augmentations", 1, "views per example UnitMem averages: the example and A-1 "
+               "augmented views (images: crop, flip, colour jitter; text: drop 10% of the words)",
+               "unitmem", "int", minimum=1, metavar="A", command="unitmem",
+               hint="Use 1 for the examples themselves (no augmentation), or more views."),
+        Option("augment", None, "callable augment(item, rng) -> item making UnitMem's views "
+               "2..A (default: the modality's transform)", "unitmem", "any", flag=None,
+               command="unitmem", not_everywhere="a Python callable has no CLI flag; the CLI "
+               "uses the default views"),
+        Option("unitmem_layers", None, "block indices or module names UnitMem hooks instead of "
+               "each block's activation modules (named modules must be non-negative, or GELU / "
+               "SiLU)", "unitmem", "names", optional=True, metavar="LAYER", command="unitmem",
+               extra={"nargs": "+"}),
         # run and output
+        Option("measures", ("entropy", "mi"), "what to compute: entropy, mi (mutual "
+               "information, needs entropy) and unitmem (per-unit memorization, Wang et al. "
+               "2024, on the same model and inputs); unitmem alone = infomem unitmem", run,
+               "several", choices=("entropy", "mi", "unitmem"), metavar="MEASURE",
+               extra={"nargs": "+"}, hint="Pass e.g. `entropy mi unitmem`."),
         Option("mi_device", None, 'compute MI on this device, e.g. "cuda": the numba.cuda KSG '
                "kernel with the [gpu] extra, else torch", run),
         Option("return_mi_matrix", False, "keep the MI matrix in the result", run, "bool",

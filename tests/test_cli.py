@@ -86,3 +86,56 @@ def test_missing_model_is_one_line(tmp_path):
     proc = _cli("score", str(tmp_path / "missing"), "--quiet")
     assert proc.returncode == 2 and "Traceback" not in proc.stderr
     assert "error: Model" in proc.stderr and "neither a local directory" in proc.stderr
+
+
+@pytest.mark.slow
+def test_score_measures_unitmem_on_the_embedded_default():
+    import resource
+    import time
+
+    def cpu() -> float:  # CPU seconds of finished children: the wall time if it had a core
+        usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return usage.ru_utime + usage.ru_stime
+
+    start, cpu_start = time.perf_counter(), cpu()
+    proc = _cli("score", "--measures", "unitmem", "--quiet")
+    elapsed, used = time.perf_counter() - start, cpu() - cpu_start
+    assert proc.returncode == 0, proc.stderr
+    assert "UnitMem · " in proc.stdout and "Top units and their maximizing example" in proc.stdout
+    assert "intermediate_act_fn" in proc.stdout and "mean H" not in proc.stdout  # UnitMem only
+    # CPU time, not wall time: this suite shares its two cores with background runs.
+    assert used < 60, f"infomem score --measures unitmem used {used:.1f} CPU s"
+    print(f"\ninfomem score --measures unitmem, embedded default (600 texts): {elapsed:.1f} s "
+          f"wall, {used:.1f} s CPU")
+
+
+def test_score_measures_all_prints_both_and_saves_unitmem(tiny_bert, texts_file, tmp_path, capsys):
+    from infomem.scoring.result import Result
+
+    out = tmp_path / "r.json"
+    args = ["score", str(tiny_bert), "--file", str(texts_file), "--mi-estimator", "binned",
+            "--measures", "entropy", "mi", "unitmem", "--augmentations", "2"]
+    assert main([*args, "--quiet", "--out", str(out)]) == 0
+    shown = capsys.readouterr().out
+    assert "mean entropy" in shown and "UnitMem · " in shown and "Top units" in shown
+    saved = Result.from_json(out)
+    assert saved.unitmem.settings["augmentations"] == 2 and saved.unitmem.n_samples == 20
+    assert saved.unitmem.per_layer[0].values is not None  # --out keeps the per-unit values
+    assert main([*args, "--json"]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["mean_mi"] is not None and len(printed["unitmem"]["per_layer"]) == 2
+    assert printed["unitmem"]["per_layer"][0]["top"][0]["text"].startswith("the ")
+
+
+def test_score_measures_unitmem_alone_writes_a_unitmem_report(tiny_bert, texts_file, tmp_path,
+                                                             capsys):
+    from infomem.scoring.unitmem_report import UnitMemReport
+
+    out, plot = tmp_path / "um.json", tmp_path / "um.png"
+    assert main(["score", str(tiny_bert), "--file", str(texts_file), "--measures", "unitmem",
+                 "--unitmem-layers", "1", "--json", "--out", str(out), "--plot", str(plot)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert "mean_entropy" not in printed and printed["settings"]["layers"] == ["1"]
+    report = UnitMemReport.from_json(out)
+    assert [x.name for x in report.per_layer] == ["encoder.layer.1.intermediate.intermediate_act_fn"]
+    assert plot.read_bytes()[:4] == b"\x89PNG"

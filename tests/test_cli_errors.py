@@ -81,6 +81,34 @@ def test_settings_refused_before_capture(tiny_bert, files, args, expected):
     _one_error(_cli("score", str(tiny_bert), "--file", str(files / "texts.txt"), *args), expected)
 
 
+@pytest.mark.parametrize("args, expected", [
+    (["--measures", "foo"], "`measures` must be one or more of 'entropy', 'mi', 'unitmem'"),
+    (["--augmentations", "0"], "`augmentations` must be an integer >= 1"),
+    (["--measures", "unitmem", "--augmentations", "0"], "`augmentations` must be an integer >= 1"),
+    (["--measures", "entropy", "unitmem", "--augmentations", "-1"], "`augmentations` must be"),
+    (["--augmentations", "2"], "`augmentations` is a UnitMem option"),
+    (["--measures", "mi"], "leaves out 'entropy'"),
+    (["--measures", "entropy", "--mi-estimator", "binned"], "`mi_estimator='binned'` asks for MI"),
+    (["--measures", "unitmem", "--bins", "5"], "`--bins` does not apply to `--measures unitmem`"),
+    (["--measures", "unitmem", "--layers", "0"], "UnitMem's modules: --unitmem-layers"),
+    (["--measures", "unitmem", "--num-processes", "2"], "UnitMem runs in one process"),
+    (["--measures", "entropy", "unitmem", "--num-processes", "2"], "UnitMem runs in one process"),
+])
+def test_measures_are_refused_before_any_model_work(files, args, expected):
+    _one_error(_cli("score", _NO_MODEL, "--file", str(files / "texts.txt"), *args), expected)
+
+
+@pytest.mark.parametrize("args", [["score", "--measures", "unitmem"],
+                                  ["score", "--measures", "entropy", "mi", "unitmem"],
+                                  ["unitmem"]])
+def test_unitmem_on_a_model_without_a_non_negative_module(tmp_path, files, args):
+    folder = factories.save_tiny_bert(tmp_path / "tanh")
+    config = json.loads((folder / "config.json").read_text())
+    (folder / "config.json").write_text(json.dumps({**config, "hidden_act": "tanh"}))
+    _one_error(_cli(*args[:1], str(folder), *args[1:], "--file", str(files / "texts.txt")),
+               "Block encoder.layer.0 of BertModel has no activation module to hook")
+
+
 def test_revision_on_the_embedded_default_is_refused(files):
     _one_error(_cli("score", "--file", str(files / "texts.txt"), "--revision", "main"),
                "cannot apply to the embedded default model")

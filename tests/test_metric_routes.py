@@ -69,6 +69,42 @@ def test_metric_routes(route, tiny_bert, hf_env, tmp_path):
                              "`predictions[1]` is int, not a string: pass the texts themselves."]
 
 
+UNITMEM_SCRIPT = r"""
+import json, sys, evaluate, infomem
+texts = ["the good film", "a bad movie", "i love this cat", "red blue", "the old river"] * 8
+metric = evaluate.load(str(infomem.metric_script_path()), model_id=sys.argv[1])
+out = metric.compute(predictions=texts, measures=["entropy", "mi", "unitmem"], augmentations=2,
+                     mi_neurons_per_layer=4, bins=20)
+alone = infomem.unit_mem_score(sys.argv[1], texts, augmentations=2, progress=False).summary()
+refused = []
+for kwargs in ({"measures": ["unitmem"]}, {"augmentations": 2}):
+    try:
+        metric.compute(predictions=texts, **kwargs)
+    except ValueError as e:
+        refused.append(str(e))
+print(json.dumps({"out": out, "alone": alone, "cached_models": len(metric._models),
+                  "refused": refused}, allow_nan=False))
+"""
+
+
+def test_metric_returns_unitmem_with_the_measures(tiny_bert, hf_env):
+    proc = subprocess.run([sys.executable, "-c", UNITMEM_SCRIPT, str(tiny_bert)],
+                          capture_output=True, text=True, env=hf_env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    out, alone = got["out"], got["alone"]
+    assert out["mean_mi"] is not None and got["cached_models"] == 1
+    unitmem = out["unitmem"]
+    assert unitmem["per_layer"] == alone["per_layer"] and unitmem["settings"] == alone["settings"]
+    layer = unitmem["per_layer"][0]
+    assert set(layer["share_above"]) == {"0.5", "0.9"} and 0 <= layer["median"] <= 1
+    assert layer["top"][0]["text"] in {"the good film", "a bad movie", "i love this cat",
+                                       "red blue", "the old river"}
+    assert "values" not in layer and unitmem["settings"]["augmentations"] == 2
+    assert "leaves out 'entropy'" in got["refused"][0]
+    assert "is a UnitMem option" in got["refused"][1]
+
+
 def test_install_metric_is_idempotent(tmp_path):
     first = install_metric(tmp_path)
     second = install_metric(tmp_path)
@@ -90,3 +126,4 @@ def test_metric_card_follows_evaluates_template():
     for heading in ("## Metric Description", "## How to Use", "### Inputs", "### Output Values",
                     "## Limitations and Bias", "## Citation"):
         assert heading in card
+    assert "UnitMem" in card and "**not** enriched" in card and "unitmem_mislabeled.md" in card

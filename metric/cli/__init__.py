@@ -6,12 +6,13 @@ import argparse
 import json
 import sys
 import warnings
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from infomem.errors import InfomemError, InvalidInputError
 
-__all__ = ["main", "build_parser", "add_options", "options_from_args", "silence_library_bars"]
+__all__ = ["main", "build_parser", "add_options", "options_from_args", "silence_library_bars",
+           "relaunch", "unit_mem_command"]
 
 _EPILOG = """\
 Scores are relative: compare models of one architecture on the same inputs with the same
@@ -20,9 +21,10 @@ example-level memorization (Bansal, Pruthi & Belinkov, NeurIPS 2022)."""
 
 
 def add_options(p: argparse.ArgumentParser, group: str, *, only: Sequence[str] | None = None,
-                title: str | None = None) -> None:
+                title: str | None = None,
+                aliases: Mapping[str, Sequence[str]] | None = None) -> None:
     """One argument group of the catalogue (:mod:`infomem.options`): flags, help, defaults;
-    ``only`` some of its options, under ``title``."""
+    ``only`` some of its options, under ``title``; ``aliases`` adds flags shown first."""
     from infomem.options import GROUPS, in_group
 
     g = p.add_argument_group(title or GROUPS[group])
@@ -41,7 +43,7 @@ def add_options(p: argparse.ArgumentParser, group: str, *, only: Sequence[str] |
                 kw["choices"] = [c for c in opt.choices if c is not None]
         if opt.metavar:
             kw["metavar"] = opt.metavar
-        g.add_argument(opt.cli_flag, **kw)
+        g.add_argument(*(aliases or {}).get(opt.name, ()), opt.cli_flag, **kw)
 
 
 def options_from_args(args: argparse.Namespace, group: str) -> dict[str, Any]:
@@ -70,7 +72,8 @@ def _settings_from(args: argparse.Namespace) -> Any:
 def _add_score(sub: Any) -> None:
     p = sub.add_parser(
         "score", help="score a model's activation diversity on unlabeled inputs",
-        description="Run MODEL over unlabeled inputs and print per-layer entropy and MI. "
+        description="Run MODEL over unlabeled inputs and print per-layer entropy and MI "
+        "(`--measures entropy mi unitmem` adds UnitMem; `--measures unitmem`: UnitMem only). "
         "With no arguments: the embedded all-MiniLM-L6-v2 on the bundled text sample, offline.",
         epilog=_EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -80,18 +83,21 @@ def _add_score(sub: Any) -> None:
     add_options(p, "loading")
     add_options(p, "settings")
     add_options(p, "run")
+    add_options(p, "unitmem")
     o = p.add_argument_group("how this run goes")
     o.add_argument("--num-processes", type=int, default=1,
                    help="capture and KSG split across N processes (torchrun; one per GPU; "
                    "default: 1)")
     o.add_argument("--json", action="store_true", help="print the scores as JSON on stdout")
-    o.add_argument("--out", help="write the full result JSON here (for compare / card)")
-    o.add_argument("--plot", help="save the per-layer entropy / MI figure here (.png)")
+    o.add_argument("--out", help="write the full result JSON here (for compare / card; with "
+                   "--measures unitmem alone: the UnitMem report)")
+    o.add_argument("--plot", help="save the per-layer entropy / MI figure here (.png; with "
+                   "--measures unitmem alone: the UnitMem figure)")
     o.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=_cmd_score)
 
 
-def _relaunch(n: int) -> int:
+def relaunch(n: int) -> int:
     """Run this same command in N processes with torchrun (drops --num-processes)."""
     import os
     import subprocess
@@ -110,13 +116,38 @@ def _relaunch(n: int) -> int:
     return subprocess.run(command, env=env, check=False).returncode
 
 
+def _unit_mem_alone(args: argparse.Namespace) -> None:
+    """Refuse entropy / MI flags on `--measures unitmem`: they would be silently ignored."""
+    from infomem.options import OPTIONS
+
+    used = {"seed", "max_samples", "batch_size", "max_length", "measures"}
+    for opt in OPTIONS.values():
+        if opt.group in ("settings", "run") and opt.name not in used and opt.cli_flag and \
+                getattr(args, opt.name, opt.default) not in (opt.default, False):
+            ours = " (UnitMem's modules: --unitmem-layers)" if opt.name == "layers" else ""
+            raise InvalidInputError(
+                f"`{opt.cli_flag}` does not apply to `--measures unitmem` (no entropy or MI); "
+                f"drop it, or add entropy to --measures{ours}.")
+    if args.num_processes != 1:
+        raise InvalidInputError("UnitMem runs in one process: drop `--num-processes`.")
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     import os
 
+    from infomem.options import OPTIONS, check_options
+
+    measures = check_options({"measures": args.measures})["measures"]
+    if measures == ("unitmem",):
+        _unit_mem_alone(args)
+        return unit_mem_command(args)
     if args.num_processes < 1:
         raise InvalidInputError(f"`--num-processes` must be >= 1; received {args.num_processes}.")
+    if args.num_processes > 1 and "unitmem" in measures:
+        raise InvalidInputError("UnitMem runs in one process: drop `--num-processes`, or "
+                                "leave unitmem out of --measures.")
     if args.num_processes > 1 and "WORLD_SIZE" not in os.environ:
-        return _relaunch(args.num_processes)
+        return relaunch(args.num_processes)
     from infomem.cli.outputs import check_output
     from infomem.scoring.scores import score
 
@@ -131,6 +162,8 @@ def _cmd_score(args: argparse.Namespace) -> int:
             settings=_settings_from(args),
             **options_from_args(args, "inputs"), **options_from_args(args, "loading"),
             **options_from_args(args, "run"),
+            **{k: v for k, v in options_from_args(args, "unitmem").items()  # set ones only:
+               if v != OPTIONS[k].default},  # score() refuses them without unitmem
         )
     if os.environ.get("RANK", "0") != "0":
         return 0  # one process writes and prints
@@ -148,13 +181,47 @@ def _cmd_score(args: argparse.Namespace) -> int:
         print(json.dumps(jsonable(result.summary()), indent=2))
     else:
         from infomem.presentation.tables import print_result
+        from infomem.presentation.unitmem_tables import print_unit_mem
 
         print_result(result, saved=saved)
+        if result.unitmem is not None:
+            print_unit_mem(result.unitmem)
     ours = (str(w.message) for w in caught if issubclass(w.category, UserWarning))
     for message in dict.fromkeys(ours):
         if message not in result.warnings or args.json:
             print(f"warning: {message}", file=sys.stderr)
     return 2 if failed else 0
+
+
+def unit_mem_command(args: argparse.Namespace) -> int:
+    """UnitMem alone: `infomem unitmem` and `infomem score --measures unitmem`."""
+    from infomem.cli.outputs import check_output
+    from infomem.scoring.unitmem import unit_mem_score
+
+    check_output(args.out, flag="--out")
+    check_output(args.plot, flag="--plot", image=True)
+    quiet = args.quiet or args.json
+    if quiet:
+        silence_library_bars()
+    report = unit_mem_score(
+        args.model, layers=args.unitmem_layers, augmentations=args.augmentations, seed=args.seed,
+        max_samples=args.max_samples, batch_size=args.batch_size, max_length=args.max_length,
+        progress=not quiet, **options_from_args(args, "inputs"),
+        **options_from_args(args, "loading"),
+    )
+    if args.out:
+        report.to_json(args.out)
+    if args.plot:
+        report.plot(args.plot)
+    if args.json:
+        from infomem.scoring.result import jsonable
+
+        print(json.dumps(jsonable(report.summary()), indent=2))
+    else:
+        from infomem.presentation.unitmem_tables import print_unit_mem
+
+        print_unit_mem(report, saved=[x for x in (args.out, args.plot) if x])
+    return 0
 
 
 def silence_library_bars() -> None:

@@ -54,6 +54,14 @@ Args:
     mi_estimator (str): "ksg" (paper), "binned", or "none". Defaults to "ksg".
     mi_neurons_per_layer (int): neurons per layer entering MI. Defaults to 64.
     intervals (int): replicates for 95% intervals of the scores. Defaults to 0 (none).
+    measures (list of str): any of "entropy", "mi", "unitmem"; must include "entropy".
+        Defaults to ["entropy", "mi"]; without "mi" no MI is computed. "unitmem" adds
+        UnitMem (Wang et al., NeurIPS 2024) of the same model on the same texts.
+    augmentations (int): UnitMem's views per text (1 + A-1 with 10% of the words
+        dropped), averaged. Defaults to 1 (no augmentation). Needs "unitmem".
+    augment (callable): `augment(text, rng) -> text` making UnitMem's views 2..A.
+    unitmem_layers (list of str): block indices or module names UnitMem hooks instead of
+        each block's MLP activation module.
     Any other option of `infomem score` but the inputs (see `infomem.options`): binning,
     correction, pooling, layers, mi_subset, mi_diagonal, paper_digitize, seed, max_length,
     n_bootstrap, interval_fraction, interval_pairs, max_memory, offload_folder,
@@ -68,6 +76,9 @@ Returns:
     warnings (list of str): plain-words reasons a score may carry no signal.
     diagnostics (dict): per-layer validity checks (collapsed fraction, ties, range).
     intervals (dict): with `intervals=R`, 95% intervals of the headline scores.
+    unitmem (dict): with "unitmem" in `measures`: per_layer UnitMem summaries (mean,
+        median, q1, q3, share_above 0.5 / 0.9, n_at_one, and the top units with the
+        index and text of the example that maximizes each), n_samples and settings.
 Examples:
     >>> import evaluate
     >>> infomem = evaluate.load("infomem")  # doctest: +SKIP
@@ -75,6 +86,9 @@ Examples:
     >>> out = infomem.compute(predictions=texts, max_samples=300)  # doctest: +SKIP
     >>> sorted(k for k in out if k.startswith("mean"))  # doctest: +SKIP
     ['mean_entropy', 'mean_mi']
+    >>> out = infomem.compute(predictions=texts, measures=["entropy", "unitmem"])  # doctest: +SKIP
+    >>> out["mean_mi"], sorted(out["unitmem"])  # doctest: +SKIP
+    (None, ['data', 'model', 'n_samples', 'per_layer', 'settings', 'versions'])
 """
 
 def metric_card_text() -> str:

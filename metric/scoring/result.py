@@ -7,12 +7,15 @@ import json
 import math
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from infomem.errors import ResultFormatError
 from infomem.scoring.settings import Settings
+
+if TYPE_CHECKING:
+    from infomem.scoring.unitmem_report import UnitMemReport
 
 __all__ = ["Result", "LayerSummary", "FORMAT", "FORMAT_VERSION", "HEAVY_FIELDS", "jsonable", "dump_json",
            "check_format", "read_json"]
@@ -66,6 +69,7 @@ class Result:
     bootstrap: dict[str, Any] | None = None  # {"mean_entropy": [lo, hi], ...} at 95%
     diagnostics: dict[str, Any] | None = None  # per-layer validity checks and warnings
     intervals: dict[str, Any] | None = None  # replicate scores and 95% intervals
+    unitmem: UnitMemReport | None = None  # with measures=(..., "unitmem"): same model, inputs
 
     @property
     def warnings(self) -> list[str]:
@@ -105,6 +109,8 @@ class Result:
             out["diagnostics"] = self.diagnostics
         if self.intervals is not None:
             out["intervals"] = self.intervals
+        if self.unitmem is not None:
+            out["unitmem"] = self.unitmem.summary()
         return out
 
     def plot(self, path: str | Path | None = None) -> Any:
@@ -114,8 +120,11 @@ class Result:
         return plot_result(self, path)
 
     def without_heavy(self, *, keep: tuple[str, ...] = ()) -> Result:
-        """The same result without its per-neuron arrays (HEAVY_FIELDS), but ``keep``."""
+        """The same result without its per-neuron arrays (HEAVY_FIELDS) and UnitMem's
+        per-unit arrays, but those named in ``keep`` ("unitmem" keeps UnitMem's)."""
         dropped: dict[str, Any] = {name: None for name in HEAVY_FIELDS if name not in keep}
+        if self.unitmem is not None and "unitmem" not in keep:
+            dropped["unitmem"] = self.unitmem.without_units()
         return replace(self, **dropped)
 
     # --- serialisation -----------------------------------------------------------
@@ -134,6 +143,8 @@ class Result:
             value = getattr(self, name)
             if value is not None:
                 out[name] = np.asarray(value).tolist()
+        if self.unitmem is not None:  # the whole report, with its own format and version
+            out["unitmem"] = self.unitmem.to_dict()
         return out
 
     def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
@@ -163,6 +174,7 @@ class Result:
                 bootstrap=data.get("bootstrap"),
                 diagnostics=data.get("diagnostics"),
                 intervals=data.get("intervals"),
+                unitmem=_unit_mem_or_none(data.get("unitmem"), source),
             )
         except KeyError as e:
             raise ResultFormatError(
@@ -208,6 +220,13 @@ def check_format(data: Any, name: str, version: int, *, source: str, what: str, 
         raise ResultFormatError(
             f"{source} has {what} format version {data.get('format_version')!r}; this infomem "
             f"reads version {version}. Re-run `{command.split(' --')[0]}` with this version.")
+
+
+def _unit_mem_or_none(value: Any, source: str) -> UnitMemReport | None:
+    """The nested UnitMem report (results written before it existed have none)."""
+    from infomem.scoring.unitmem_report import UnitMemReport
+
+    return None if value is None else UnitMemReport.from_dict(value, source=f"{source}'s unitmem")
 
 
 def _array_or_none(value: Any, dtype: Any = np.float64) -> np.ndarray | None:

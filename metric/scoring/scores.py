@@ -18,16 +18,17 @@ from infomem.activations.data import fingerprint, load_inputs, subsample
 from infomem.activations.hooks import Activations, capture, capture_module
 from infomem.errors import InvalidInputError
 from infomem.estimators._validation import check_device, resolve_backend
-from infomem.options import check_options, settings_conflict, split_options
+from infomem.options import check_options, default, settings_conflict, split_options
 from infomem.scoring import distributed
 from infomem.scoring.diagnostics import diagnose
+from infomem.scoring.measures import plan_measures, prepare_unit_mem, with_unit_mem
 from infomem.scoring.result import LayerSummary, Result
 from infomem.scoring.settings import Settings
 
 __all__ = ["score", "score_activations", "mi_neuron_indices", "library_versions"]
 
 _VERSIONED = ("infomem", "torch", "transformers", "numpy", "scipy", "numba", "accelerate", "datasets")
-SCORE_GROUPS = ("settings", "loading", "inputs", "run")  # the catalogue groups score() takes
+SCORE_GROUPS = ("settings", "loading", "inputs", "run", "unitmem")  # catalogue groups score() takes
 _NOTCH = 1.57  # McGill et al. (1978): notched-box ~95% interval for the median
 
 
@@ -267,20 +268,27 @@ def score(
         ``max_samples=2500, bins=100, k=3, binning="global"``; model loading
         (``revision``, ``device_map``, ``torch_dtype``, ``max_memory``, ``offload_folder``,
         ``trust_remote_code``, ``token``); inputs (``dataset``, ``config``, ``split``,
-        ``column``, ``data_revision``, ``file``, ``streaming``); ``mi_device`` and
-        ``return_mi_matrix``.
+        ``column``, ``data_revision``, ``file``, ``streaming``); ``mi_device``,
+        ``return_mi_matrix``; ``measures`` and UnitMem's ``augmentations``, ``augment``,
+        ``unitmem_layers`` (rules in :mod:`infomem.scoring.measures`).
 
     Returns
     -------
     Result
-        Mean/median entropy and mean MI in nats, per-layer summaries, settings.
+        Mean/median entropy and mean MI in nats, per-layer summaries, settings; with
+        ``measures=("entropy", "mi", "unitmem")`` also ``unitmem``, a UnitMemReport equal
+        to :func:`infomem.unit_mem_score` on the same model, inputs, seed and sample.
     """
     from infomem.activations.models import LoadedModel, load_model, wrap_model
 
     groups = split_options(options, SCORE_GROUPS)
     settings_conflict(settings, list(groups["settings"]))
-    settings = settings or Settings(**groups["settings"])
     load, run = check_options(groups["loading"]), check_options(groups["run"])
+    ctx = distributed.context()
+    settings, unitmem = plan_measures(
+        run.pop("measures", default("measures")), settings or Settings(**groups["settings"]),
+        mi_keyword=groups["settings"].get("mi_estimator"), settings_given=settings is not None,
+        unitmem=groups["unitmem"], distributed=ctx is not None)
     source = check_options(groups["inputs"])
     mi_device = run.get("mi_device")
     if mi_device is not None:  # before any download or forward pass
@@ -288,25 +296,27 @@ def score(
     scoring: dict[str, Any] = {"return_mi_matrix": bool(run.get("return_mi_matrix")),
                                "mi_backend": mi_backend}
     timings: dict[str, float] = {}
-    ctx = distributed.context()
     progress = progress and (ctx is None or ctx.is_main)
     if ctx is not None and load.get("device_map") is None and ctx.device.type == "cuda":
         load["device_map"] = {"": ctx.device.index}
     if _is_plain_module(model):
         array = np.asarray(inputs.detach().cpu() if hasattr(inputs, "detach") else inputs)
         _check_finite_rows(array)
-        rows = subsample(len(array), settings.max_samples, settings.seed)
+        rows = array[subsample(len(array), settings.max_samples, settings.seed)]
         _check_sample_size(len(rows), settings)
+        data_info = {"kind": "tensor", "n_total": len(array), "n_used": len(rows),
+                     "fingerprint": fingerprint([rows])}
+        prep = prepare_unit_mem(unitmem, model, list(rows), settings=settings,
+                                data_info=data_info)
         t0 = time.perf_counter()
-        acts = capture_module(model, array[rows], layers=settings.layers,
+        acts = capture_module(model, rows, layers=settings.layers,
                               batch_size=max(256, settings.batch_size))
         timings["capture"] = time.perf_counter() - t0
         info = {"id": type(model).__name__, "architecture": type(model).__name__, "kind": "module"}
-        data_info = {"kind": "tensor", "n_total": len(array), "n_used": acts.n_samples,
-                     "fingerprint": fingerprint([array[rows]])}
-        return score_activations(acts, settings, model_info=info, data_info=data_info,
-                                 progress=progress, mi_device=mi_device, timings=timings,
-                                 **scoring)
+        result = score_activations(acts, settings, model_info=info, data_info=data_info,
+                                   progress=progress, mi_device=mi_device, timings=timings,
+                                   **scoring)
+        return with_unit_mem(result, unitmem, prep, settings=settings, progress=progress)
 
     data = load_inputs(inputs, max_samples=settings.max_samples, seed=settings.seed, **source)
     _check_sample_size(len(data.items), settings)
@@ -322,6 +332,7 @@ def score(
             )
         loaded = wrap_model(model, tokenizer)
     timings["load"] = time.perf_counter() - t0
+    prep = prepare_unit_mem(unitmem, loaded, data.items, settings=settings, data_info=data.info)
 
     t0 = time.perf_counter()
     acts = _capture(loaded, data.items, settings, ctx, progress)
@@ -331,9 +342,10 @@ def score(
     if ctx is not None:
         model_info["processes"] = ctx.world
         mi_device = mi_device if mi_device is not None else ctx.device
-    return score_activations(acts, settings, model_info=model_info, data_info=data_info,
-                             progress=progress, mi_device=mi_device, timings=timings,
-                             ctx=ctx, **scoring)
+    result = score_activations(acts, settings, model_info=model_info, data_info=data_info,
+                               progress=progress, mi_device=mi_device, timings=timings,
+                               ctx=ctx, **scoring)
+    return with_unit_mem(result, unitmem, prep, settings=settings, progress=progress)
 
 
 def _check_finite_rows(array: np.ndarray) -> None:

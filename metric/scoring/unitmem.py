@@ -42,35 +42,17 @@ from infomem.activations.views import Augment, default_augment
 from infomem.errors import InvalidInputError
 from infomem.estimators.unitmem import UNIT_MEM_THRESHOLDS, UNIT_MEM_TOP_K
 from infomem.options import check_options, default, split_options
+from infomem.scoring.measures import check_views
 from infomem.scoring.scores import library_versions
 from infomem.scoring.unitmem_report import LayerUnitMem, UnitExample, UnitMemReport
 
-__all__ = ["unit_mem_score", "layer_unit_mem", "TEXT_CHARS"]
+__all__ = ["unit_mem_score", "layer_unit_mem", "prepare", "score_prepared", "Prepared",
+           "TEXT_CHARS"]
 
 TEXT_CHARS = 200  # a top example's text is cut here: two lines of a terminal table
 _THUMBNAIL_PX = 64  # longest side of a top example's thumbnail: legible in a row of eight
 _POOLING = {"text": "mean over the real tokens", "image": "mean over the patches or space",
             "tensor": "none"}  # how token / spatial outputs become one value, per modality
-
-
-def _check_views(augmentations: Any, augment: Any) -> int:
-    integer = isinstance(augmentations, (int, np.integer)) and not isinstance(augmentations, bool)
-    if not integer or augmentations < 1:
-        raise InvalidInputError(
-            f"`augmentations` must be an integer >= 1 (1 = the examples themselves, no "
-            f"augmentation); received {augmentations!r}."
-        )
-    if augment is not None and not callable(augment):
-        raise InvalidInputError(
-            f"`augment` must be a callable `augment(item, rng) -> item`; received "
-            f"{type(augment).__name__}."
-        )
-    if augment is not None and augmentations == 1:
-        raise InvalidInputError(
-            "`augment` makes views 2..A, but `augmentations=1` keeps only the examples "
-            "themselves; pass `augmentations=` 2 or more, or drop `augment`."
-        )
-    return int(augmentations)
 
 
 def _top_units(result: estimators.UnitMemResult, texts: Sequence[str] | None,
@@ -146,7 +128,7 @@ def _module_inputs(inputs: Any, source: dict[str, Any], max_samples: int,
 
 
 @dataclass(frozen=True)
-class _Prepared:
+class Prepared:
     """What one capture needs: the items, the module run and hooked, and provenance."""
 
     items: Sequence[Any]
@@ -159,17 +141,35 @@ class _Prepared:
     data_info: dict[str, Any]
 
 
-def _prepare(model: Any, inputs: Any, tokenizer: Any, layers: tuple[str, ...] | None, *,
-             max_samples: int, seed: int, max_length: int, load: dict[str, Any],
-             source: dict[str, Any]) -> _Prepared:
+def prepare(source: Any, items: Sequence[Any], *, layers: tuple[str, ...] | None,
+            max_length: int, data_info: dict[str, Any]) -> Prepared:
+    """Find the modules to hook in a plain torch module (items: rows) or a LoadedModel.
+
+    Runs no forward pass, so a model without a usable activation module is refused here,
+    before any capture (:func:`infomem.score` calls it before its entropy capture too).
+    """
+    if _is_plain_module(source):
+        name = type(source).__name__
+        return Prepared(list(items), "tensor", source, module_runner(source),
+                        find_targets(source, layers, in_blocks=False), contextlib.nullcontext(),
+                        {"id": name, "architecture": name, "kind": "module"}, data_info)
+    source.check_inputs(items)
+    forward = source.forward_module
+    return Prepared(items, source.modality, forward,
+                    loaded_runner(source, max_length=max_length), find_targets(forward, layers),
+                    source.lock, dict(source.info), data_info)
+
+
+def _load(model: Any, inputs: Any, tokenizer: Any, layers: tuple[str, ...] | None, *,
+          max_samples: int, seed: int, max_length: int, load: dict[str, Any],
+          source: dict[str, Any]) -> Prepared:
+    """Load the model and inputs as :func:`infomem.score` does, then :func:`prepare`."""
     from infomem.activations.models import LoadedModel, load_model, wrap_model
 
     if _is_plain_module(model):
         rows, data_info = _module_inputs(inputs, source, max_samples, seed)
-        name = type(model).__name__
-        return _Prepared(list(rows), "tensor", model, module_runner(model),
-                         find_targets(model, layers, in_blocks=False), contextlib.nullcontext(),
-                         {"id": name, "architecture": name, "kind": "module"}, data_info)
+        return prepare(model, list(rows), layers=layers, max_length=max_length,
+                       data_info=data_info)
     data = load_inputs(inputs, max_samples=max_samples, seed=seed, **source)
     if isinstance(model, LoadedModel):
         loaded = model
@@ -180,11 +180,7 @@ def _prepare(model: Any, inputs: Any, tokenizer: Any, layers: tuple[str, ...] | 
             "A loaded transformers model needs its tokenizer or image processor: pass `tokenizer=`.")
     else:
         loaded = wrap_model(model, tokenizer)
-    loaded.check_inputs(data.items)
-    forward = loaded.forward_module
-    return _Prepared(data.items, loaded.modality, forward,
-                     loaded_runner(loaded, max_length=max_length), find_targets(forward, layers),
-                     loaded.lock, dict(loaded.info), data.info)
+    return prepare(loaded, data.items, layers=layers, max_length=max_length, data_info=data.info)
 
 
 def _augment_name(views: int, augment: Augment | None, modality: str) -> str:
@@ -196,13 +192,46 @@ def _augment_name(views: int, augment: Augment | None, modality: str) -> str:
     return str(getattr(augment, "__name__", type(augment).__name__))
 
 
+def score_prepared(prep: Prepared, *, augmentations: int, augment: Augment | None,
+                   layers: tuple[str, ...] | None, seed: int, max_samples: int,
+                   max_length: int, batch_size: int, progress: bool,
+                   timings: dict[str, float] | None = None) -> UnitMemReport:
+    """Capture A views of the prepared items, score every unit, and build the report."""
+    timings = dict(timings or {})
+    t0 = time.perf_counter()
+    augment_name = _augment_name(augmentations, augment, prep.modality)
+    if augmentations > 1 and augment is None:
+        augment = default_augment(prep.modality, prep.items)
+    with prep.lock:
+        means = capture_views(prep.run, prep.forward, prep.items, prep.targets,
+                              views=augmentations, augment=augment, seed=seed,
+                              batch_size=batch_size, progress=progress)
+    timings["capture"] = time.perf_counter() - t0
+    texts = prep.items if prep.modality == "text" else None
+    per_layer = tuple(layer_unit_mem(t, m, texts=texts)
+                      for t, m in zip(prep.targets, means, strict=True))
+    settings = {"augmentations": augmentations, "augment": augment_name,
+                "seed": seed, "max_samples": max_samples, "max_length": max_length,
+                "layers": None if layers is None else list(layers),
+                "clipped": any(t.clip for t in prep.targets), "pooling": _POOLING[prep.modality],
+                "thresholds": list(UNIT_MEM_THRESHOLDS),
+                "top_k": UNIT_MEM_TOP_K}
+    return UnitMemReport(
+        per_layer=per_layer, n_samples=len(prep.items), settings=settings,
+        model=prep.model_info, data=prep.data_info, versions=library_versions(),
+        timings={k: round(v, 4) for k, v in timings.items()},
+        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        thumbnails=_thumbnails(prep.items, per_layer) if prep.modality == "image" else {},
+    )
+
+
 def unit_mem_score(
     model: Any = None,
     inputs: Any = None,
     *,
     tokenizer: Any = None,
     layers: Sequence[str] | None = None,
-    augmentations: int = 1,
+    augmentations: int = default("augmentations"),
     augment: Augment | None = None,
     seed: int = default("seed"),
     max_samples: int = default("max_samples"),
@@ -229,7 +258,7 @@ def unit_mem_score(
         augmented views (1: no augmentation).
     augment : callable ``augment(item, rng) -> item``, optional
         Makes views 2..A from a text, PIL image or input row and a seeded
-        ``numpy.random.Generator``; default: :func:`infomem.unitmem_views.default_augment`.
+        ``numpy.random.Generator``; default: :func:`infomem.activations.views.default_augment`.
     seed : int, default 0
         Subsampling and the views' generators.
     max_samples, batch_size, max_length : int
@@ -247,35 +276,13 @@ def unit_mem_score(
     """
     checked = check_options({"layers": layers, "seed": seed, "max_samples": max_samples,
                              "batch_size": batch_size, "max_length": max_length})
-    views = _check_views(augmentations, augment)
+    views = check_views(augmentations, augment)
     groups = split_options(load_and_input_options, ("loading", "inputs"))
     load, source = check_options(groups["loading"]), check_options(groups["inputs"])
     t0 = time.perf_counter()
-    prep = _prepare(model, inputs, tokenizer, checked["layers"], max_samples=max_samples,
-                    seed=seed, max_length=max_length, load=load, source=source)
-    timings = {"load": time.perf_counter() - t0}
-    t0 = time.perf_counter()
-    augment_name = _augment_name(views, augment, prep.modality)
-    if views > 1 and augment is None:
-        augment = default_augment(prep.modality, prep.items)
-    with prep.lock:
-        means = capture_views(prep.run, prep.forward, prep.items, prep.targets, views=views,
-                              augment=augment, seed=seed, batch_size=batch_size,
-                              progress=progress)
-    timings["capture"] = time.perf_counter() - t0
-    texts = prep.items if prep.modality == "text" else None
-    per_layer = tuple(layer_unit_mem(t, m, texts=texts)
-                      for t, m in zip(prep.targets, means, strict=True))
-    settings = {"augmentations": views, "augment": augment_name,
-                "seed": seed, "max_samples": max_samples, "max_length": max_length,
-                "layers": None if checked["layers"] is None else list(checked["layers"]),
-                "clipped": any(t.clip for t in prep.targets), "pooling": _POOLING[prep.modality],
-                "thresholds": list(UNIT_MEM_THRESHOLDS),
-                "top_k": UNIT_MEM_TOP_K}
-    return UnitMemReport(
-        per_layer=per_layer, n_samples=len(prep.items), settings=settings,
-        model=prep.model_info, data=prep.data_info, versions=library_versions(),
-        timings={k: round(v, 4) for k, v in timings.items()},
-        created_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        thumbnails=_thumbnails(prep.items, per_layer) if prep.modality == "image" else {},
-    )
+    prep = _load(model, inputs, tokenizer, checked["layers"], max_samples=max_samples,
+                 seed=seed, max_length=max_length, load=load, source=source)
+    return score_prepared(prep, augmentations=views, augment=augment,
+                          layers=checked["layers"], seed=seed, max_samples=max_samples,
+                          max_length=max_length, batch_size=batch_size, progress=progress,
+                          timings={"load": time.perf_counter() - t0})

@@ -1,12 +1,13 @@
 """UnitMemReport: per-layer UnitMem of one model on one set of inputs, with provenance.
 
-Data and pure converters only (JSON round-trip); :func:`infomem.unitmem_score.unit_mem_score`
-builds it, :mod:`infomem.presentation.unitmem_plot` draws it, :mod:`infomem.cli.unitmem` prints it.
+Data and pure converters only (JSON round-trip); :func:`infomem.unit_mem_score`
+builds it (also inside ``Result.unitmem``), :mod:`infomem.presentation.unitmem_plot` draws it,
+:mod:`infomem.presentation.unitmem_tables` prints it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -101,6 +102,11 @@ class UnitMemReport:
             if layer.name == name:
                 return layer
         raise KeyError(f"No layer {name!r}; layers: {', '.join(x.name for x in self.per_layer)}")
+
+    def without_units(self) -> UnitMemReport:
+        """The same report without the per-unit arrays (the summaries and top units stay)."""
+        return replace(self, per_layer=tuple(replace(x, values=None, argmax=None)
+                                             for x in self.per_layer))
 
     def summary(self) -> dict[str, Any]:
         """Per-layer statistics and top units, settings and provenance; no per-unit arrays."""
