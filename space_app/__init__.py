@@ -1,4 +1,5 @@
-"""infomem.space: the Gradio web demo (Score, Compare, Leaderboard, About).
+"""infomem.space: the Gradio web demo (Score, Compare, Extraction,
+Leaderboard, About).
 
 ``build_app()`` returns a ``gr.Blocks``; ``space_app/app.py`` is what a Space runs;
 ``infomem app`` runs it locally. gradio loads only when the app is built, so importing

@@ -12,29 +12,53 @@ from typing import Any
 __all__ = ["add_parsers"]
 
 
+Arguments = dict[str, dict[str, Any]]  # flag (or positional name) -> argparse keywords
+
+_APP: Arguments = {
+    "--host": {"default": "127.0.0.1", "help": "address to listen on (default 127.0.0.1)"},
+    "--port": {"type": int, "default": 7860, "help": "port (default 7860)"},
+    "--share": {"choices": ["off", "on"], "default": "off",
+                "help": "a public gradio.live link (needs the network; default off)"},
+    "--max-samples": {"type": int, "default": None, "help": "cap on examples per request "
+                      "(default: INFOMEM_SPACE_MAX_SAMPLES or 1000)"},
+    "--results": {"default": None,
+                  "help": "leaderboard source: a folder of result JSONs or a Hub dataset id"},
+    "--no-local-paths": {"action": "store_true",
+                         "help": "refuse local paths as model/dataset ids, as a public Space does"},
+}
+_DEPLOY: Arguments = {
+    "space": {"metavar": "ORG/NAME", "help": "the Space id"},
+    "--output": {"help": "write the files to this folder instead of uploading"},
+    "--private": {"action": "store_true", "help": "create the Space private"},
+    "--create-pr": {"action": "store_true",
+                    "help": "open a pull request instead of committing (Spaces you do not own)"},
+    "--token": {"help": "Hub token (default: HF_TOKEN or the stored login)"},
+    "--requirement": {"default": None, "help": "how the Space installs infomem (default: "
+                      "infomem[space]==VERSION; e.g. a git+https URL)"},
+    "--variable": {"action": "append", "default": [], "metavar": "KEY=VALUE", "help": "a Space "
+                   "variable, e.g. INFOMEM_RESULTS_DATASET=org/results (repeatable)"},
+}
+
+
 def add_parsers(sub: Any) -> None:
-    _add_app(sub)
-    _add_deploy(sub)
+    _add(sub, "app", _APP, _cmd_app,
+         help="run the web demo (Score, Compare, Extraction, Leaderboard) locally",
+         description="Start the infomem Gradio app on this machine. Offline it scores the "
+         "embedded all-MiniLM-L6-v2; local model folders are accepted as model ids. Limits "
+         "come from the INFOMEM_SPACE_* environment variables (see the About tab).")
+    _add(sub, "deploy-space", _DEPLOY, _cmd_deploy,
+         help="create or update the demo as a Hugging Face Space",
+         description="Upload app.py, a README with the Space's YAML (sdk: gradio, app_file: "
+         "app.py) and requirements.txt to the Space ORG/NAME. With --output, only write "
+         "those files to a folder.")
 
 
-def _add_app(sub: Any) -> None:
-    p = sub.add_parser(
-        "app", help="run the web demo (Score, Compare, Leaderboard) locally",
-        description="Start the infomem Gradio app on this machine. Offline it scores the "
-        "embedded all-MiniLM-L6-v2; local model folders are accepted as model ids. Limits "
-        "come from the INFOMEM_SPACE_* environment variables (see the About tab).",
-    )
-    p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
-    p.add_argument("--port", type=int, default=7860, help="port (default 7860)")
-    p.add_argument("--share", choices=["off", "on"], default="off",
-                   help="a public gradio.live link (needs the network; default off)")
-    p.add_argument("--max-samples", type=int, default=None,
-                   help="cap on examples per request (default: INFOMEM_SPACE_MAX_SAMPLES or 1000)")
-    p.add_argument("--results", default=None,
-                   help="leaderboard source: a folder of result JSONs or a Hub dataset id")
-    p.add_argument("--no-local-paths", action="store_true",
-                   help="refuse local paths as model/dataset ids, as a public Space does")
-    p.set_defaults(handler=_cmd_app)
+def _add(sub: Any, name: str, arguments: Arguments, handler: Any, **texts: str) -> None:
+    """One subcommand from its declared arguments."""
+    p = sub.add_parser(name, **texts)
+    for flag, keywords in arguments.items():
+        p.add_argument(flag, **keywords)
+    p.set_defaults(handler=handler)
 
 
 def _cmd_app(args: argparse.Namespace) -> int:
@@ -45,27 +69,6 @@ def _cmd_app(args: argparse.Namespace) -> int:
                      allow_local=not args.no_local_paths)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share == "on")
     return 0
-
-
-def _add_deploy(sub: Any) -> None:
-    p = sub.add_parser(
-        "deploy-space", help="create or update the demo as a Hugging Face Space",
-        description="Upload app.py, a README with the Space's YAML (sdk: gradio, app_file: "
-        "app.py) and requirements.txt to the Space ORG/NAME. With --output, only write "
-        "those files to a folder.",
-    )
-    p.add_argument("space", metavar="ORG/NAME", help="the Space id")
-    p.add_argument("--output", help="write the files to this folder instead of uploading")
-    p.add_argument("--private", action="store_true", help="create the Space private")
-    p.add_argument("--create-pr", action="store_true",
-                   help="open a pull request instead of committing (Spaces you do not own)")
-    p.add_argument("--token", help="Hub token (default: HF_TOKEN or the stored login)")
-    p.add_argument("--requirement", default=None,
-                   help="how the Space installs infomem (default: infomem[space]==VERSION; "
-                   "e.g. a git+https URL)")
-    p.add_argument("--variable", action="append", default=[], metavar="KEY=VALUE",
-                   help="a Space variable, e.g. INFOMEM_RESULTS_DATASET=org/results (repeatable)")
-    p.set_defaults(handler=_cmd_deploy)
 
 
 def _cmd_deploy(args: argparse.Namespace) -> int:

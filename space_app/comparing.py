@@ -27,12 +27,32 @@ from .handlers import (
     parse_lines,
 )
 
-__all__ = ["CompareView", "parse_extrinsic", "load_uploaded", "compare_results",
+__all__ = ["CompareView", "Ranking", "parse_extrinsic", "load_uploaded", "compare_results",
            "compare_models", "ranking_table", "BY", "EXPECT"]
 
 BY = {"mean_entropy": "mean entropy (highest first)", "mean_mi": "mean MI (lowest first)",
       "median_entropy": "median entropy (highest first)"}
 _PAIR = re.compile(r"^(?P<label>.+?)\s*(?:=|:|,|\t)\s*(?P<value>\S+)\s*$")
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How to rank: by which score, and against which extrinsic values (the form's order)."""
+
+    by: str = "mean_entropy"  # a key of BY
+    extrinsic: str = ""  # `model = value` lines; empty: no Kendall's tau
+    expect: str = "shortcut"  # a key of EXPECT: what the models differ in
+    higher_is_better: bool = True  # for the extrinsic values
+
+    def check(self, labels: Sequence[str]) -> dict[str, float]:
+        """Refuse unknown choices and bad extrinsic lines; the extrinsic values by label."""
+        if self.by not in BY:
+            raise InvalidInputError(f"Rank by one of {', '.join(BY)}; received {self.by!r}.")
+        if self.expect not in EXPECT:
+            raise InvalidInputError(
+                f"`expect` must be one of {', '.join(EXPECT)}; received {self.expect!r}."
+            )
+        return parse_extrinsic(self.extrinsic, labels)
 
 
 @dataclass(frozen=True)
@@ -104,23 +124,11 @@ def ranking_table(comparison: Any) -> Any:
     return pd.DataFrame(rows)
 
 
-def _check_choices(by: str, expect: str) -> None:
-    if by not in BY:
-        raise InvalidInputError(f"Rank by one of {', '.join(BY)}; received {by!r}.")
-    if expect not in EXPECT:
-        raise InvalidInputError(
-            f"`expect` must be one of {', '.join(EXPECT)}; received {expect!r}."
-        )
-
-
 def compare_results(
     results: Sequence[Result],
     *,
     labels: Sequence[str] | None = None,
-    by: str = "mean_entropy",
-    extrinsic_text: str = "",
-    expect: str = "shortcut",
-    higher_is_better: bool = True,
+    ranking: Ranking | None = None,
     progress: Progress = _no_progress,
 ) -> CompareView:
     """Refuse incomparable results, rank, and compute Kendall's tau against extrinsic values."""
@@ -128,17 +136,18 @@ def compare_results(
 
     from .handlers import detached
 
-    _check_choices(by, expect)
+    ranking = ranking or Ranking()
     if len(results) < 2:
         raise InvalidInputError(
             f"Compare needs at least two results; received {len(results)}. Add model ids "
             "(one per line) or upload result JSONs."
         )
     labels = unique_labels(list(labels or [r.model_id for r in results]))
-    extrinsic = parse_extrinsic(extrinsic_text, labels)
+    extrinsic = ranking.check(labels)
     progress(0.9, "ranking")
-    comparison = compare(list(results), by=by, extrinsic=extrinsic or None, labels=labels,
-                         expect=expect, higher_is_better=higher_is_better)
+    comparison = compare(list(results), by=ranking.by, extrinsic=extrinsic or None,
+                         labels=labels, expect=ranking.expect,
+                         higher_is_better=bool(ranking.higher_is_better))
     figure = detached(comparison.plot)
     return CompareView(summary=_summary(comparison), table=ranking_table(comparison),
                        figure=figure)
@@ -154,10 +163,7 @@ def compare_models(
     inputs: InputSpec,
     choice: EstimatorChoice,
     *,
-    by: str = "mean_entropy",
-    extrinsic_text: str = "",
-    expect: str = "shortcut",
-    higher_is_better: bool = True,
+    ranking: Ranking | None = None,
     progress: Progress = _no_progress,
 ) -> CompareView:
     """Score the listed models on one set of inputs, add uploaded results, compare them all."""
@@ -173,8 +179,7 @@ def compare_models(
                                 "line) or upload result JSONs.")
     # Everything that can be refused without a model is refused before the first load.
     labels = unique_labels([*ids, *(r.model_id for r in uploaded)])
-    parse_extrinsic(extrinsic_text, labels)
-    _check_choices(by, expect)
+    (ranking or Ranking()).check(labels)
     choice.settings(scorer.config)
     inputs.score_kwargs(scorer.config)
     scored = []
@@ -182,9 +187,8 @@ def compare_models(
         progress(0.85 * i / len(ids), f"scoring {model_id} ({i + 1}/{len(ids)})")
         scored.append(scorer.score(model_id, inputs, choice, return_mi_matrix=False,
                                    intervals=COMPARE_INTERVALS))
-    return compare_results([*scored, *uploaded], labels=labels, by=by,
-                           extrinsic_text=extrinsic_text, expect=expect,
-                           higher_is_better=higher_is_better, progress=progress)
+    return compare_results([*scored, *uploaded], labels=labels, ranking=ranking,
+                           progress=progress)
 
 
 def _tau_text(values: dict[str, float | None] | None) -> str:

@@ -43,12 +43,15 @@ Patterns", NeurIPS 2022, [arXiv:2210.09404](https://arxiv.org/abs/2210.09404)).
 
 - **Score**: one model on a dataset, pasted lines or an uploaded file; box plots of neuron
   entropy per layer, the MI matrix, a result JSON and the `infomem card` command that puts
-  it on the model card.
+  it on the model card; optionally UnitMem, the units that single out one example.
 - **Compare**: rank several models; Kendall's tau against extrinsic values.
+- **Extraction**: verbatim extraction and Min-K% of a causal LM on candidate texts, with a
+  membership test against reference texts.
 - **Leaderboard**: results pushed with `infomem push-results`.
 - **About**: how to read the scores, and their limits.
 
-The API endpoints `/score` and `/compare` work with `gradio_client`.
+The API endpoints `/score`, `/unit_mem`, `/compare` and `/extraction` work with
+`gradio_client`.
 
 Limits and the leaderboard's source are Space variables: {names}.
 """

@@ -28,7 +28,7 @@ from . import guards
 from .config import SpaceConfig
 
 __all__ = ["InputSpec", "EstimatorChoice", "Scorer", "ScoreView", "SOURCES", "parse_lines",
-           "score_view", "result_table", "card_command", "result_filename"]
+           "score_view", "result_table", "card_command", "result_filename", "download_name"]
 
 _PLOT_LOCK = threading.Lock()
 Progress = Callable[[float, str], None]
@@ -206,10 +206,15 @@ class ScoreView:
     card_command: str
 
 
-def result_filename(result: Result) -> str:
-    name = result.model_id.rstrip("/").split("/")[-1] or "model"
+def download_name(model_id: str, kind: str = "infomem") -> str:
+    """A download's file name: the kind and the model's last path part, e.g. infomem-gpt2.json."""
+    name = model_id.rstrip("/").split("/")[-1] or "model"
     safe = "".join(c if c.isalnum() or c in "-_." else "-" for c in name)
-    return f"infomem-{safe}.json"
+    return f"{kind}-{safe}.json"
+
+
+def result_filename(result: Result) -> str:
+    return download_name(result.model_id)
 
 
 def card_command(result: Result, filename: str) -> str:

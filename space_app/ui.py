@@ -1,22 +1,19 @@
-"""Layout and wiring of the Space: four tabs, named API endpoints `/score` and `/compare`.
+"""Layout and wiring of the Space: five tabs, named API endpoints `/score`, `/unit_mem`,
+`/compare`, `/extraction` and `/leaderboard`.
 
 The event functions here are the boundary: they pass form values to the typed handlers
-(:mod:`.handlers`, :mod:`.comparing`, :mod:`.leaderboard`) and turn library errors into
-``gr.Error`` messages, so users read one line, never a traceback.
+(:mod:`.handlers`, :mod:`.comparing`, :mod:`.leaderboard`) through :func:`.events.boundary`,
+which turns library errors into ``gr.Error`` messages, so users read one line, never a
+traceback. The Extraction tab and the Score tab's UnitMem live in their own modules.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
-import logging
-import shutil
-import tempfile
-import threading
 import time
-import uuid
 from collections.abc import Callable
 from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import gradio as gr
@@ -24,97 +21,30 @@ import gradio as gr
 from infomem.activations.models import DEFAULT_MODEL_ID
 from infomem.errors import InfomemError
 
-from . import comparing, controls, handlers, leaderboard
+from . import comparing, controls, extraction_tab, handlers, leaderboard, unitmem_panel
 from .config import SpaceConfig
+from .events import Files, boundary, progress_of
 
 __all__ = ["build_app"]
 
-log = logging.getLogger("infomem.space")
-
-# Registry dicts drive the dropdowns: value -> what the user reads.
-_D = handlers.EstimatorChoice()  # the form's defaults: the catalogue's, as the handlers take them
 # Headers of the tables before the first run: the columns of handlers.result_table and
 # comparing.ranking_table (tests/space check that they agree).
 _LAYER_COLUMNS = ["layer", "neurons", "mean entropy", "median entropy", "q1", "q3",
                   "median 95% notch", "mean MI"]
 _RANKING_COLUMNS = ["#", "model", "mean entropy", "median entropy", "mean MI", "rank (entropy)",
                     "rank (MI)"]
-_KEEP_FILES_S = 3600  # downloadable results are removed after an hour
+_RANKING_FIELDS = dataclasses.fields(comparing.Ranking)
 _BOARD_TTL_S = 300  # the leaderboard is re-read at most every five minutes on page loads
 
 
-def _boundary(fn: Callable[..., Any]) -> Callable[..., Any]:
-    """Library errors become one-line gr.Error messages; bugs are logged, never shown raw."""
-
-    @functools.wraps(fn)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except InfomemError as e:
-            raise gr.Error(str(e), print_exception=False) from None
-        except Exception as e:  # noqa: BLE001 - the boundary: log it, show one line
-            log.exception("unexpected error in %s", fn.__name__)
-            first = (str(e).strip().splitlines() or [""])[0][:160]
-            raise gr.Error(
-                f"Something went wrong on the server ({type(e).__name__}: {first}). Try "
-                "fewer examples or another model; if it persists, please report it.",
-                print_exception=False,
-            ) from None
-
-    return wrapper
-
-
-class _Files:
-    """Per-request folders for downloadable results; old ones are removed as new ones come."""
-
-    def __init__(self) -> None:
-        self._root: Path | None = None
-        self._lock = threading.Lock()
-
-    def new_folder(self) -> Path:
-        with self._lock:
-            if self._root is None:
-                self._root = Path(tempfile.mkdtemp(prefix="infomem-space-"))
-            now = time.time()
-            for old in self._root.iterdir():
-                if now - old.stat().st_mtime > _KEEP_FILES_S:
-                    shutil.rmtree(old, ignore_errors=True)
-            folder = self._root / uuid.uuid4().hex
-            folder.mkdir()
-            return folder
-
-
-def _request(source: str, texts: str, file: str | None, dataset: str, config: str, split: str,
-             column: str, max_samples: float, binning: str, mi_estimator: str, bins: float,
-             k: float, mi_neurons_per_layer: float,
-             seed: float) -> tuple[handlers.InputSpec, handlers.EstimatorChoice]:
-    """Form values (None for cleared boxes) as the handlers' typed requests."""
-    spec = handlers.InputSpec(source=source, texts=texts or "", file=file or None,
-                              dataset=dataset or "", config=config or "", split=split or "",
-                              column=column or "")
-    choice = handlers.EstimatorChoice(max_samples=max_samples, binning=binning,
-                                      mi_estimator=mi_estimator, bins=bins, k=k,
-                                      mi_neurons_per_layer=mi_neurons_per_layer, seed=seed)
-    return spec, choice
-
-
-def _progress_of(progress: Any) -> handlers.Progress:
-    def report(fraction: float, desc: str) -> None:
-        progress(fraction, desc=desc)
-
-    return report
-
-
-def _score_tab(scorer: handlers.Scorer, files: _Files) -> None:
+def _score_tab(scorer: handlers.Scorer, files: Files) -> None:
     space = scorer.config
     with gr.Row():
         with gr.Column(scale=2):
             model = gr.Textbox(DEFAULT_MODEL_ID, label="Model (Hub id)", elem_id="score-model",
                                info="Empty or the default: the embedded all-MiniLM-L6-v2.")
-            inputs = controls.input_controls("score")
-            est = controls.estimator_controls(space, "score")
+            form = controls.form_controls(space, "score")
+            unit_mem = unitmem_panel.add_controls()
             run = gr.Button("Score", variant="primary", elem_id="score-button")
         with gr.Column(scale=3):
             # Labels name the outputs in the API (gradio_client), also where none is shown.
@@ -129,29 +59,24 @@ def _score_tab(scorer: handlers.Scorer, files: _Files) -> None:
                               language="shell", interactive=False, lines=1, max_lines=2)
             with gr.Accordion("Scores as JSON", open=False):
                 scores = gr.JSON(label="Scores")
+            unit_outputs = unitmem_panel.add_outputs(unit_mem)
 
-    @_boundary
-    def score(model_id: str = DEFAULT_MODEL_ID, source: str = "sample", texts: str = "",
-              file: str | None = None, dataset: str = "", config: str = "", split: str = "",
-              column: str = "", max_samples: float = space.default_samples,
-              binning: str = _D.binning, mi_estimator: str = _D.mi_estimator,
-              bins: float = _D.bins, k: float = _D.k,
-              mi_neurons_per_layer: float = _D.mi_neurons_per_layer, seed: float = _D.seed,
+    @boundary
+    @controls.takes_form
+    def score(model_id: str = DEFAULT_MODEL_ID, *, form: controls.FormRequest,
               progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - gradio's API
               ) -> tuple[Any, ...]:
         """Score one model: entropy and MI of its neurons on unlabeled inputs."""
-        spec, choice = _request(source, texts, file, dataset, config, split, column,
-                                max_samples, binning, mi_estimator, bins, k,
-                                mi_neurons_per_layer, seed)
-        result = scorer.score(model_id, spec, choice, progress=_progress_of(progress))
+        result = scorer.score(model_id, form.inputs, form.choice, progress=progress_of(progress))
         progress(0.95, desc="drawing")
         view = handlers.score_view(result, files.new_folder())
         return (view.headline, view.figure, view.table, view.result_path, view.card_command,
                 view.scores)
 
-    run.click(score, [model, *inputs.all(), *est.all()],
-              [headline, plot, table, result_file, command, scores], api_name="score",
-              show_progress_on=plot)
+    scored = run.click(score, [model, *form.components()],
+                       [headline, plot, table, result_file, command, scores], api_name="score",
+                       show_progress_on=plot)
+    unitmem_panel.wire(scored, scorer, files, model, form, unit_mem, unit_outputs)
 
 
 def _compare_tab(scorer: handlers.Scorer) -> None:
@@ -173,8 +98,7 @@ def _compare_tab(scorer: handlers.Scorer) -> None:
                                   value="shortcut", label="The models differ in")
                 higher = gr.Checkbox(True, label="Higher extrinsic values are better")
             gr.Markdown("Models given by id are scored on these inputs and settings:")
-            inputs = controls.input_controls("compare")
-            est = controls.estimator_controls(space, "compare")
+            form = controls.form_controls(space, "compare")
             run = gr.Button("Compare", variant="primary", elem_id="compare-button")
         with gr.Column(scale=3):
             summary = gr.Markdown("Compare two or more models to rank them here.",
@@ -183,29 +107,20 @@ def _compare_tab(scorer: handlers.Scorer) -> None:
             plot = gr.Plot(label="Entropy per layer side by side, and MI per layer",
                            show_label=False, elem_id="compare-plot")
 
-    @_boundary
-    def compare(model_ids: str = "", result_files: list[str] | None = None,
-                by: str = "mean_entropy", extrinsic: str = "", expect: str = "shortcut",
-                higher_is_better: bool = True, source: str = "sample",
-                texts: str = "", file: str | None = None, dataset: str = "", config: str = "",
-                split: str = "", column: str = "", max_samples: float = space.default_samples,
-                binning: str = _D.binning, mi_estimator: str = _D.mi_estimator,
-                bins: float = _D.bins, k: float = _D.k,
-                mi_neurons_per_layer: float = _D.mi_neurons_per_layer, seed: float = _D.seed,
+    @boundary
+    @controls.spread(ranking=(_RANKING_FIELDS, lambda v: comparing.Ranking(**v)),
+                     form=(controls.FORM_FIELDS, controls.read_form))
+    def compare(model_ids: str = "", result_files: list[str] | None = None, *,
+                ranking: comparing.Ranking, form: controls.FormRequest,
                 progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - gradio's API
-              ) -> tuple[Any, ...]:
+                ) -> tuple[Any, ...]:
         """Rank several models (scored now or uploaded results) by mean entropy and mean MI."""
-        spec, choice = _request(source, texts, file, dataset, config, split, column,
-                                max_samples, binning, mi_estimator, bins, k,
-                                mi_neurons_per_layer, seed)
-        view = comparing.compare_models(scorer, model_ids, result_files, spec, choice, by=by,
-                                        extrinsic_text=extrinsic, expect=expect,
-                                        higher_is_better=bool(higher_is_better),
-                                        progress=_progress_of(progress))
+        view = comparing.compare_models(scorer, model_ids, result_files, form.inputs,
+                                        form.choice, ranking=ranking,
+                                        progress=progress_of(progress))
         return view.summary, view.table, view.figure
 
-    run.click(compare, [model_ids, uploads, by, extrinsic, expect, higher, *inputs.all(),
-                        *est.all()],
+    run.click(compare, [model_ids, uploads, by, extrinsic, expect, higher, *form.components()],
               [summary, table, plot], api_name="compare", show_progress_on=plot)
 
 
@@ -237,7 +152,7 @@ def _leaderboard_tab(source: str | None) -> tuple[Callable[[], Any], list[Any]]:
             cached.update(board=leaderboard.load_leaderboard(source), at=time.monotonic())
         return cached["board"]
 
-    @_boundary
+    @boundary
     def load(force: bool = True) -> tuple[Any, ...]:
         try:
             board = read(force)
@@ -255,7 +170,7 @@ def _leaderboard_tab(source: str | None) -> tuple[Callable[[], Any], list[Any]]:
         return (board.rows, gr.update(choices=board.choices("architecture"), value=[]),
                 gr.update(choices=board.choices("data"), value=[]), note, frame)
 
-    @_boundary
+    @boundary
     def show(rows: list[dict[str, Any]], arch: list[str], data: list[str], search: str,
              sort_by: str, descending: bool) -> Any:
         return leaderboard.filter_rows(rows, architectures=arch or [], data=data or [],
@@ -281,7 +196,7 @@ def build_app(
     max_samples_cap: int | None = None,
     allow_local: bool | None = None,
 ) -> gr.Blocks:
-    """The Space as a gr.Blocks: Score, Compare, Leaderboard and About tabs.
+    """The Space as a gr.Blocks: Score, Compare, Extraction, Leaderboard and About tabs.
 
     Parameters
     ----------
@@ -298,7 +213,7 @@ def build_app(
     config = config or SpaceConfig.from_env(max_samples=max_samples_cap, allow_local=allow_local)
     source = results_source or config.results_source
     scorer = handlers.Scorer(config)
-    files = _Files()
+    files = Files()
     with gr.Blocks(title="infomem: memorization from activation diversity",
                    delete_cache=(1800, 3600)) as demo:
         gr.Markdown(
@@ -312,6 +227,8 @@ def build_app(
                 _score_tab(scorer, files)
             with gr.Tab("Compare", id="compare"):
                 _compare_tab(scorer)
+            with gr.Tab("Extraction", id="extraction"):
+                extraction_tab.extraction_tab(config, files)
             with gr.Tab("Leaderboard", id="leaderboard"):
                 load, outputs = _leaderboard_tab(source)
             with gr.Tab("About", id="about"):

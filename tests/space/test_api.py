@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import re
 from pathlib import Path
 
@@ -13,10 +14,18 @@ from gradio_client.exceptions import AppError
 from spacekit import MAX_SAMPLES, LaunchedApp, factories_texts
 
 import infomem
+from infomem.options import option
+from infomem.scoring.extraction_result import ExtractionResult
 from infomem.scoring.result import Result
-from infomem.space import ui
+from infomem.scoring.unitmem_report import UnitMemReport
+from infomem.space import extracting, ui, unitmem
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
+# view_api() of /score, /compare and /leaderboard recorded before the form's fields were
+# declared once (the hand-written signatures), with this session's SpaceConfig.
+API_BEFORE = Path(__file__).with_name("api_before_issue12.json")
+_PARAMETER_KEYS = ("parameter_name", "parameter_has_default", "parameter_default", "component",
+                   "label")
 
 
 def _same_scores(a: Result, b: Result) -> None:
@@ -51,6 +60,29 @@ def test_named_endpoints(client) -> None:
     assert not [(name, label) for name, labels in returns.items() for label in labels
                 if re.fullmatch(r"value_\d+", label or "value_0")]
     assert returns["/score"][0] == "Headline" and returns["/compare"][0] == "Summary"
+    assert returns["/unit_mem"] == ["UnitMem", "UnitMem per layer", "Top units and their example",
+                                    "UnitMem JSON"]
+    assert returns["/extraction"] == ["Extraction", "Per text", "Extraction JSON",
+                                      "Extraction scores"]
+
+
+def test_api_parameters_are_as_before_the_form_was_declared_once(client) -> None:
+    named = client.view_api(return_format="dict", print_info=False)["named_endpoints"]
+    now = {name: {"parameters": [{k: p[k] for k in _PARAMETER_KEYS} for p in e["parameters"]],
+                  "returns": [r["label"] for r in e["returns"]]} for name, e in named.items()}
+    before = json.loads(API_BEFORE.read_text(encoding="utf-8"))
+    assert set(before) == {"/score", "/compare", "/leaderboard"}
+    assert {name: now[name] for name in before} == before
+    unit_mem = [(p["parameter_name"], p["parameter_default"]) for p in named["/unit_mem"]["parameters"]]
+    assert unit_mem == [(p["parameter_name"], p["parameter_default"])
+                        for p in before["/score"]["parameters"]
+                        if p["parameter_name"] not in ("binning", "mi_estimator", "bins", "k",
+                                                       "mi_neurons_per_layer")
+                        ] + [("augmentations", option("augmentations").default)]
+    extraction = {p["parameter_name"]: p["parameter_default"]
+                  for p in named["/extraction"]["parameters"]}
+    assert extraction == {"model_id": "", "texts": "", "file": None, "column": "",
+                          "reference": "", "prefix_tokens": 32, "suffix_tokens": 32, "min_k": 0.2}
 
 
 def test_score_default_model_matches_the_library(client) -> None:
@@ -225,3 +257,98 @@ def test_leaderboard_reads_the_results_folder(client) -> None:
               for row in table["data"]}
     assert len(set(groups.values())) == 2  # bins=20 is its own group
     assert np.isfinite(entropy).all()
+
+
+# --- UnitMem (Score tab) and Extraction ---------------------------------------------------
+
+
+def test_unit_mem_matches_the_library(client, app: LaunchedApp) -> None:
+    model, texts = str(app.models["bert"]), factories_texts(40, seed=13)
+    headline, layers, top, path = client.predict(
+        api_name="/unit_mem", model_id=model, source="text", texts="\n".join(texts),
+        max_samples=40, seed=1, augmentations=2)
+    direct = infomem.unit_mem_score(model, texts, augmentations=2, seed=1, max_samples=40,
+                                    progress=False)
+    saved = UnitMemReport.from_json(path)
+    assert saved.settings["augmentations"] == 2 and saved.n_samples == 40
+    for a, b in zip(saved.per_layer, direct.per_layer, strict=True):
+        assert (a.name, a.n_units, a.n_at_one) == (b.name, b.n_units, b.n_at_one)
+        assert a.mean == pytest.approx(b.mean, rel=1e-9)
+        assert [(t.unit, t.example) for t in a.top] == [(t.unit, t.example) for t in b.top]
+    assert layers["headers"] == unitmem.LAYER_COLUMNS
+    assert [row[0] for row in layers["data"]] == [x.name for x in direct.per_layer]
+    assert top["headers"] == unitmem.TOP_COLUMNS and top["data"]
+    assert all(row[-1] == texts[row[-2]] for row in top["data"])  # the maximizing example's text
+    assert "UnitMem of" in headline and "Caveat" in headline
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"augmentations": 0}, "`augmentations` must be an integer >= 1"),
+        ({"augmentations": 9}, "`augmentations` = 9 is over this Space's 8 views per example"),
+        ({"max_samples": MAX_SAMPLES + 1}, f"over this Space's cap of {MAX_SAMPLES}"),
+        ({"source": "text", "texts": " "}, "The pasted text is empty"),
+    ],
+)
+def test_unit_mem_bad_inputs_give_one_line_messages(client, kwargs: dict, expected: str) -> None:
+    message = _error(client, api_name="/unit_mem", **{"max_samples": 20, **kwargs})
+    assert expected in message and "\n" not in message.strip()
+
+
+def test_extraction_matches_the_library(client, app: LaunchedApp) -> None:
+    model = str(app.models["gpt2"])
+    texts, reference = factories_texts(30, seed=11), factories_texts(20, seed=12)
+    headline, table, path, scores = client.predict(
+        api_name="/extraction", model_id=model, texts="\n".join(texts),
+        reference="\n".join(reference), prefix_tokens=3, suffix_tokens=3, min_k=0.5)
+    direct = infomem.extraction(model, texts, reference=reference, prefix_tokens=3,
+                                suffix_tokens=3, min_k=0.5, progress=False)
+    saved = ExtractionResult.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    for mine, theirs in ((saved.records, direct.records),
+                         (saved.reference_records, direct.reference_records)):
+        assert [r.to_dict() for r in mine] == [pytest.approx(r.to_dict()) for r in theirs]
+    assert saved.min_k_auc == pytest.approx(direct.min_k_auc)
+    assert scores["extraction_rate"] == pytest.approx(direct.extraction_rate)
+    assert scores["n_skipped"] == direct.n_skipped > 0  # the short texts are counted
+    assert table["headers"] == extracting.TABLE_COLUMNS
+    assert len(table["data"]) == direct.n_used + direct.n_reference_used
+    first = direct.records[0]
+    assert table["data"][0][:3] == ["candidate", first.index, texts[first.index][:60]]
+    assert f"{direct.n_extracted} of {direct.n_used} texts extracted" in headline
+    assert "Membership test" in headline and "95% interval" in headline
+
+
+def test_extraction_reads_an_uploaded_table(client, app: LaunchedApp, tmp_path: Path) -> None:
+    texts = factories_texts(12, seed=14)
+    table = tmp_path / "candidates.csv"
+    with table.open("w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["id", "body"], *([i, t] for i, t in enumerate(texts))])
+    model = str(app.models["gpt2"])
+    headline, _table, _path, scores = client.predict(
+        api_name="/extraction", model_id=model, file=handle_file(table), column="body",
+        prefix_tokens=2, suffix_tokens=2)
+    direct = infomem.extraction(model, texts, prefix_tokens=2, suffix_tokens=2, progress=False)
+    assert scores["n_texts"] == 12 and scores["n_used"] == direct.n_used
+    assert "Add reference texts" in headline and scores["min_k_auc"] is None
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"model_id": ""}, "Extraction needs a causal LM"),
+        ({"model_id": "bert"}, "Extraction needs a causal language model"),
+        ({"model_id": "big"}, "over this Space's cap of 40M"),
+        ({"texts": " \n "}, "No candidate texts"),
+        ({"prefix_tokens": 0}, "`prefix_tokens` must be an integer >= 1"),
+        ({"min_k": 0}, "`min_k` must be a number above 0"),
+        ({"prefix_tokens": 30, "suffix_tokens": 30}, "extraction needs at least 60 tokens"),
+    ],
+)
+def test_extraction_bad_inputs_give_one_line_messages(client, app: LaunchedApp, kwargs: dict,
+                                                      expected: str) -> None:
+    model = kwargs.pop("model_id", "gpt2")
+    model_id = str(app.models[model]) if model in app.models else model
+    message = _error(client, api_name="/extraction", model_id=model_id,
+                     texts=kwargs.pop("texts", "the good film was fun\na bad movie"), **kwargs)
+    assert expected in message and "\n" not in message.strip()

@@ -119,3 +119,46 @@ def test_leaderboard_tab_lists_the_results(page: Any) -> None:
     grid = page.locator("#leaderboard-table [role='grid']")
     assert grid.get_attribute("aria-rowcount") == "4"  # the header and three results
     assert grid.locator("text=BertModel >> visible=true").count() == 3
+
+
+def test_score_with_unit_mem_shows_its_tables(page: Any, app: LaunchedApp) -> None:
+    _fill(page, "score-model", str(app.models["bert"]))
+    page.locator("#score-source").get_by_label("Pasted lines").check()
+    _fill(page, "score-texts", "\n".join(factories_texts(40, seed=9)))
+    _fill(page, "score-max-samples", "40")
+    page.click("#score-button")
+    page.wait_for_selector("#score-plot img", timeout=WAIT_MS)
+    page.wait_for_timeout(1000)  # the silent stop of the UnitMem step has run by now
+    assert page.locator("[data-testid='toast-text']").count() == 0
+    assert page.locator("#score-unit-mem-headline").is_hidden()  # not asked for
+
+    page.locator("#score-unit-mem input[type='checkbox']").check()
+    page.click("#score-button")
+    page.get_by_text("UnitMem of").wait_for(timeout=WAIT_MS)
+    assert "Caveat" in page.inner_text("#score-unit-mem-headline")
+    layers = page.locator("#score-unit-mem-layers")
+    layers.get_by_text("encoder.layer.1.intermediate.intermediate_act_fn").first.wait_for(
+        timeout=WAIT_MS)
+
+
+def test_extraction_tab_shows_the_per_text_table(page: Any, app: LaunchedApp) -> None:
+    page.get_by_role("tab", name="Extraction").click()
+    _fill(page, "extract-model", str(app.models["gpt2"]))
+    texts = factories_texts(20, seed=10)
+    _fill(page, "extract-texts", "\n".join(texts))
+    _fill(page, "extract-reference", "\n".join(factories_texts(15, seed=11)))
+    _fill(page, "extract-prefix-tokens", "3")
+    _fill(page, "extract-suffix-tokens", "3")
+    page.click("#extract-button")
+    page.get_by_text("texts extracted").wait_for(timeout=WAIT_MS)
+    assert "Membership test" in page.inner_text("#extract-headline")
+    table = page.locator("#extract-table")
+    table.get_by_text("reference").first.wait_for(timeout=WAIT_MS)
+    assert table.get_by_text("candidate").count() >= 1
+
+
+def test_extraction_tab_refuses_the_encoder_default(page: Any) -> None:
+    page.get_by_role("tab", name="Extraction").click()
+    _fill(page, "extract-texts", "the good film was fun")
+    page.click("#extract-button")
+    assert "Extraction needs a causal LM" in _toast(page, "causal LM")

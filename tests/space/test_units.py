@@ -3,6 +3,7 @@ form parsing, leaderboard rows, the Space's files and the CLI."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -129,6 +130,60 @@ def test_extrinsic_values() -> None:
     assert unique_labels(["a", "b", "a", "a"]) == ["a", "b", "a (2)", "a (3)"]
 
 
+def test_the_form_fields_are_the_request_fields_in_the_api_order() -> None:
+    from infomem.space import controls
+
+    names = [f.name for f in controls.FORM_FIELDS]
+    assert names == [f.name for f in dataclasses.fields(handlers.InputSpec)] + [
+        f.name for f in dataclasses.fields(handlers.EstimatorChoice)]
+    form = controls.read_form({"source": None, "texts": "a\nb", "file": None, "bins": 20.0})
+    assert form.inputs == handlers.InputSpec(source="sample", texts="a\nb")
+    assert form.choice == handlers.EstimatorChoice(bins=20.0)  # the rest: the defaults
+
+
+def test_spread_shows_one_parameter_per_field_and_builds_the_request() -> None:
+    import inspect
+
+    from infomem.space import controls
+
+    @controls.spread(ranking=(dataclasses.fields(comparing.Ranking),
+                              lambda v: comparing.Ranking(**v)),
+                     form=(controls.FORM_FIELDS, controls.read_form))
+    def event(model_ids: str = "", *, ranking: comparing.Ranking, form: controls.FormRequest,
+              last: int = 7) -> tuple:
+        return model_ids, ranking, form, last
+
+    params = inspect.signature(event).parameters
+    assert list(params) == ["model_ids", "by", "extrinsic", "expect", "higher_is_better",
+                            *(f.name for f in controls.FORM_FIELDS), "last"]
+    assert all(p.kind is p.POSITIONAL_OR_KEYWORD for p in params.values())  # as gradio calls it
+    values = ["a\nb", "mean_mi", "", "example", False, "text", "x y", *[None] * 12, 3]
+    ids, ranking, form, last = event(*values)
+    assert (ids, last) == ("a\nb", 3)
+    assert ranking == comparing.Ranking(by="mean_mi", expect="example", higher_is_better=False)
+    assert form.inputs.texts == "x y" and form.choice.seed is None  # checked later, by settings
+    assert event()[1] == comparing.Ranking()
+
+
+def test_ranking_refuses_unknown_choices() -> None:
+    with pytest.raises(InvalidInputError, match="Rank by one of mean_entropy"):
+        comparing.Ranking(by="speed").check(["a", "b"])
+    with pytest.raises(InvalidInputError, match="`expect` must be one of shortcut, example"):
+        comparing.Ranking(expect="both").check(["a", "b"])
+    assert comparing.Ranking(extrinsic="a = 1\nb = 2").check(["a", "b"]) == {"a": 1.0, "b": 2.0}
+
+
+def test_extraction_request_from_the_form() -> None:
+    from infomem.space.extracting import ExtractionRequest
+
+    request = ExtractionRequest.from_form({"model_id": None, "texts": "a", "file": None,
+                                           "column": None, "reference": None,
+                                           "prefix_tokens": 0, "suffix_tokens": None,
+                                           "min_k": 0.5})
+    assert request == ExtractionRequest(texts="a", prefix_tokens=0, suffix_tokens=None,
+                                        min_k=0.5)  # numbers go as sent: the library checks them
+
+
 # --- leaderboard --------------------------------------------------------------------------
 
 
@@ -219,12 +274,12 @@ def test_cli_app_help_lists_its_options(capsys: pytest.CaptureFixture[str]) -> N
 def test_boundary_turns_every_error_into_one_line() -> None:
     import gradio as gr
 
-    from infomem.space.ui import _boundary
+    from infomem.space.events import boundary
 
     def fails(error: Exception) -> None:
         raise error
 
-    guarded = _boundary(fails)
+    guarded = boundary(fails)
     with pytest.raises(gr.Error) as info:
         guarded(InvalidInputError("`bins` must be an integer >= 2; received 1."))
     assert info.value.message == "`bins` must be an integer >= 2; received 1."
