@@ -15,57 +15,81 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from infomem.cli import Arguments, add_command
 from infomem.errors import InvalidInputError
 
 __all__ = ["add_parsers", "cmd_card", "cmd_publish_metric", "cmd_push_results"]
 
-_TOKEN_HELP = "Hub token (default: HF_TOKEN or the `hf auth login` token); never printed"
-
-
-def _token(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--token", default=None, help=_TOKEN_HELP)
+_TOKEN = {"--token": {"default": None, "help": "Hub token (default: HF_TOKEN or the `hf auth "
+                      "login` token); never printed"}}
+_CARD: Arguments = {
+    "model_id": {"help": "Hub model id the result belongs to (ORG/NAME)"},
+    "result": {"nargs": "?", "default": None, "help": "result JSON written by `infomem score "
+               "--out` (optional with --extraction)"},
+    "--extraction": {"metavar": "EX.json", "help": "extraction result JSON written by "
+                     "`infomem extract --out`: its own block"},
+    "--unitmem": {"metavar": "UM.json", "help": "UnitMem report JSON written by `infomem "
+                  "unitmem --out`: a subsection of the score section (needs RESULT; replaces "
+                  "the UnitMem the result carries)"},
+    "--commit-directly": {"action": "store_true",
+                          "help": "commit to main instead of opening a PR (needs write access)"},
+    "--dry-run": {"action": "store_true", "help": "print the card diff; write nothing"},
+    "--readme": {"help": "offline: edit this local card file instead of the Hub"},
+    "--output": {"help": "offline: where to write the edited card (with --readme)"},
+    "--new-card": {"action": "store_true",
+                   "help": "with --readme: start a new card when the file does not exist yet"},
+    "--force": {"action": "store_true",
+                "help": "accept a result whose model id differs from MODEL_ID"},
+    "--message": {"help": "commit message / PR title"},
+    **_TOKEN,
+}
+_PUBLISH_METRIC: Arguments = {
+    "repo_id": {"metavar": "ORG/NAME", "help": "the Space to create or update"},
+    "--private": {"action": "store_true", "help": "create the Space private"},
+    "--requirement": {"default": None, "help": "install infomem from this requirement instead "
+                      "of carrying a copy (e.g. 'infomem[space] @ git+https://...'; default: "
+                      "the copy)"},
+    **_TOKEN,
+}
+_PUSH_RESULTS: Arguments = {
+    "dataset_id": {"help": "Hub dataset repo (ORG/NAME)"},
+    "results": {"nargs": "+", "metavar": "RESULT.json",
+                "help": "files written by `infomem score|extract|unitmem --out`"},
+    "--create-pr": {"action": "store_true", "help": "open a PR instead of committing"},
+    "--private": {"action": "store_true", "help": "create the dataset private"},
+    **_TOKEN,
+}
 
 
 def add_parsers(sub: Any) -> None:
     """Register the Hub subcommands on an argparse subparsers object (skips names taken)."""
     taken = set(getattr(sub, "choices", None) or {})
-    for name, build in (("card", _add_card), ("publish-metric", _add_publish_metric),
-                        ("push-results", _add_push_results)):
+    commands = {
+        "card": (_CARD, cmd_card, {
+            "late_positional": "result",
+            "help": "write results into a model card on the Hub (a PR by default)",
+            "description": "Add a result's scores to MODEL_ID's card: model-index eval results, "
+            ".eval_results/ files, and a section with per-layer table, settings, limits and a "
+            "plot (with --unitmem, a UnitMem subsection). With --extraction, a separate "
+            "verbatim-extraction block; it works without RESULT too. Opens a pull request "
+            "unless --commit-directly. Only infomem's parts of the card change; running it "
+            "again changes nothing."}),
+        "publish-metric": (_PUBLISH_METRIC, cmd_publish_metric, {
+            "help": "publish the metric as a Space for evaluate.load('ORG/NAME')",
+            "description": "Create or update the Space ORG/NAME with NAME.py (the evaluate "
+            "metric script), its metric card, app.py, a copy of infomem (infomem/) and "
+            "requirements.txt pinning infomem's dependencies as installed here, so that the "
+            "Space builds on the Hub."}),
+        "push-results": (_PUSH_RESULTS, cmd_push_results, {
+            "help": "add result JSONs to a Hub dataset (the Space leaderboard)",
+            "description": "Append results to DATASET_ID (creating the dataset if needed): "
+            "score results to results/infomem.jsonl, extraction results to "
+            "results/extraction.jsonl, UnitMem reports to results/unitmem.jsonl; one record per "
+            "model x inputs x settings, re-runs replace their record."}),
+    }
+    for name, (arguments, handler, texts) in commands.items():
         if name not in taken:
-            build(sub)
-
-
-def _add_card(sub: Any) -> None:
-    p = sub.add_parser(
-        "card", help="write results into a model card on the Hub (a PR by default)",
-        description="Add a result's scores to MODEL_ID's card: model-index eval results, "
-        ".eval_results/ files, and a section with per-layer table, settings, limits and a plot "
-        "(with --unitmem, a UnitMem subsection). With --extraction, a separate verbatim-"
-        "extraction block; it works without RESULT too. Opens a pull request unless "
-        "--commit-directly. Only infomem's parts of the card change; running it again changes "
-        "nothing.",
-    )
-    p.add_argument("model_id", help="Hub model id the result belongs to (ORG/NAME)")
-    p.add_argument("result", nargs="?", default=None,
-                   help="result JSON written by `infomem score --out`, right after MODEL_ID "
-                   "(optional with --extraction)")
-    p.add_argument("--extraction", metavar="EX.json",
-                   help="extraction result JSON written by `infomem extract --out`: its own block")
-    p.add_argument("--unitmem", metavar="UM.json",
-                   help="UnitMem report JSON written by `infomem unitmem --out`: a subsection of "
-                   "the score section (needs RESULT; replaces the UnitMem the result carries)")
-    p.add_argument("--commit-directly", action="store_true",
-                   help="commit to main instead of opening a PR (needs write access)")
-    p.add_argument("--dry-run", action="store_true", help="print the card diff; write nothing")
-    p.add_argument("--readme", help="offline: edit this local card file instead of the Hub")
-    p.add_argument("--output", help="offline: where to write the edited card (with --readme)")
-    p.add_argument("--new-card", action="store_true",
-                   help="with --readme: start a new card when the file does not exist yet")
-    p.add_argument("--force", action="store_true",
-                   help="accept a result whose model id differs from MODEL_ID")
-    p.add_argument("--message", help="commit message / PR title")
-    _token(p)
-    p.set_defaults(handler=cmd_card)
+            add_command(sub, name, arguments, handler, **texts)
 
 
 def cmd_card(args: argparse.Namespace) -> int:
@@ -103,22 +127,6 @@ def cmd_card(args: argparse.Namespace) -> int:
     return 0
 
 
-def _add_publish_metric(sub: Any) -> None:
-    p = sub.add_parser(
-        "publish-metric", help="publish the metric as a Space for evaluate.load('ORG/NAME')",
-        description="Create or update the Space ORG/NAME with NAME.py (the evaluate metric "
-        "script), its metric card, app.py, a copy of infomem (infomem/) and requirements.txt "
-        "pinning infomem's dependencies as installed here, so that the Space builds on the Hub.",
-    )
-    p.add_argument("repo_id", metavar="ORG/NAME", help="the Space to create or update")
-    p.add_argument("--private", action="store_true", help="create the Space private")
-    p.add_argument("--requirement", default=None,
-                   help="install infomem from this requirement instead of carrying a copy "
-                   "(e.g. 'infomem[space] @ git+https://...'; default: the copy)")
-    _token(p)
-    p.set_defaults(handler=cmd_publish_metric)
-
-
 def cmd_publish_metric(args: argparse.Namespace) -> int:
     from infomem.hub.spaces import publish_metric
 
@@ -127,23 +135,6 @@ def cmd_publish_metric(args: argparse.Namespace) -> int:
     print(upload.summary())
     print(f'Load it with: evaluate.load("{args.repo_id}")')
     return 0
-
-
-def _add_push_results(sub: Any) -> None:
-    p = sub.add_parser(
-        "push-results", help="add result JSONs to a Hub dataset (the Space leaderboard)",
-        description="Append results to DATASET_ID (creating the dataset if needed): score "
-        "results to results/infomem.jsonl, extraction results to results/extraction.jsonl, "
-        "UnitMem reports to results/unitmem.jsonl; one record per model x inputs x settings, "
-        "re-runs replace their record.",
-    )
-    p.add_argument("dataset_id", help="Hub dataset repo (ORG/NAME)")
-    p.add_argument("results", nargs="+", metavar="RESULT.json",
-                   help="files written by `infomem score|extract|unitmem --out`")
-    p.add_argument("--create-pr", action="store_true", help="open a PR instead of committing")
-    p.add_argument("--private", action="store_true", help="create the dataset private")
-    _token(p)
-    p.set_defaults(handler=cmd_push_results)
 
 
 def cmd_push_results(args: argparse.Namespace) -> int:

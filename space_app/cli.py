@@ -9,10 +9,10 @@ import argparse
 import os
 from typing import Any
 
+from infomem.cli import Arguments, add_command
+
 __all__ = ["add_parsers"]
 
-
-Arguments = dict[str, dict[str, Any]]  # flag (or positional name) -> argparse keywords
 
 _APP: Arguments = {
     "--host": {"default": "127.0.0.1", "help": "address to listen on (default 127.0.0.1)"},
@@ -41,24 +41,16 @@ _DEPLOY: Arguments = {
 
 
 def add_parsers(sub: Any) -> None:
-    _add(sub, "app", _APP, _cmd_app,
+    add_command(sub, "app", _APP, _cmd_app,
          help="run the web demo (Score, Compare, Extraction, Leaderboard) locally",
          description="Start the infomem Gradio app on this machine. Offline it scores the "
          "embedded all-MiniLM-L6-v2; local model folders are accepted as model ids. Limits "
          "come from the INFOMEM_SPACE_* environment variables (see the About tab).")
-    _add(sub, "deploy-space", _DEPLOY, _cmd_deploy,
+    add_command(sub, "deploy-space", _DEPLOY, _cmd_deploy,
          help="create or update the demo as a Hugging Face Space",
          description="Upload app.py, a README with the Space's YAML (sdk: gradio, app_file: "
          "app.py) and requirements.txt to the Space ORG/NAME. With --output, only write "
          "those files to a folder.")
-
-
-def _add(sub: Any, name: str, arguments: Arguments, handler: Any, **texts: str) -> None:
-    """One subcommand from its declared arguments."""
-    p = sub.add_parser(name, **texts)
-    for flag, keywords in arguments.items():
-        p.add_argument(flag, **keywords)
-    p.set_defaults(handler=handler)
 
 
 def _cmd_app(args: argparse.Namespace) -> int:

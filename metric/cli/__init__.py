@@ -11,13 +11,26 @@ from typing import Any
 
 from infomem.errors import InfomemError, InvalidInputError
 
-__all__ = ["main", "build_parser", "add_options", "options_from_args", "silence_library_bars",
-           "relaunch", "unit_mem_command"]
+__all__ = ["main", "build_parser", "add_command", "add_options", "options_from_args",
+           "silence_library_bars", "relaunch", "unit_mem_command", "Arguments"]
+
+Arguments = dict[str, dict[str, Any]]  # flag (or positional name) -> argparse keywords
 
 _EPILOG = """\
 Scores are relative: compare models of one architecture on the same inputs with the same
 settings. Low entropy + high MI suggests shortcut memorization; high entropy + low MI,
 example-level memorization (Bansal, Pruthi & Belinkov, NeurIPS 2022)."""
+
+
+def add_command(sub: Any, name: str, arguments: Arguments, handler: Callable[..., int], *,
+                late_positional: str | None = None, **texts: Any) -> argparse.ArgumentParser:
+    """One subcommand from its declared arguments. ``late_positional``: an optional
+    positional that may also come after the flags (``card MODEL --dry-run RESULT``)."""
+    p = sub.add_parser(name, **texts)
+    for flag, keywords in arguments.items():
+        p.add_argument(flag, **keywords)
+    p.set_defaults(handler=handler, late_positional=late_positional)
+    return p
 
 
 def add_options(p: argparse.ArgumentParser, group: str, *, only: Sequence[str] | None = None,
@@ -290,7 +303,12 @@ def _one_line_warnings(message: Any, category: Any, *_: Any, **__: Any) -> None:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    late = getattr(args, "late_positional", None)
+    if late and getattr(args, late) is None and len(extra) == 1 and not extra[0].startswith("-"):
+        setattr(args, late, extra.pop())  # argparse gives `?` its None before the flags
+    if extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
     handler: Callable[[argparse.Namespace], int] | None = getattr(args, "handler", None)
     if handler is None:
         parser.print_help()

@@ -50,6 +50,20 @@ def test_card_offline_readme(tmp_path, result_file, capsys):
     assert "does not exist" in capsys.readouterr().err
 
 
+def test_card_takes_the_result_after_the_flags_too(tmp_path, result_file, capsys):
+    readme = tmp_path / "README.md"
+    readme.write_text("# T\n")
+    before = ["card", "alice/tiny-bert", str(result_file), "--readme", str(readme), "--dry-run"]
+    after = ["card", "alice/tiny-bert", "--readme", str(readme), "--dry-run", str(result_file)]
+    assert main(before) == 0
+    expected = capsys.readouterr().out
+    assert main(after) == 0 and capsys.readouterr().out == expected
+    with pytest.raises(SystemExit) as stop:  # a second stray argument stays an argparse error
+        main([*after, "stray"])
+    err = capsys.readouterr().err
+    assert stop.value.code == 2 and "unrecognized arguments:" in err and err.endswith("stray\n")
+
+
 def test_card_and_push_results_online(hub_client, result_file, capsys, monkeypatch):
     hub_client.seed_repo("alice/tiny-bert", {"README.md": "# T\n"})
     monkeypatch.setenv("HF_TOKEN", BOB)
