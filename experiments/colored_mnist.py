@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -202,11 +203,9 @@ def write_report(
     return common.write_markdown(out, SETUP, lines)
 
 
-def main(argv: Sequence[str] | None = None) -> list[common.Run]:
-    return common.mnist_main(argv, setup=SETUP, doc=__doc__, name="alpha", values=ALPHAS,
-                             epochs=100, train_and_score=train_and_score,
-                             write_report=write_report)
-
+main = functools.partial(common.mnist_main, setup=SETUP, doc=__doc__, name="alpha",
+                         values=ALPHAS, epochs=100, train_and_score=train_and_score,
+                         write_report=write_report)  # main(argv) -> the runs
 
 if __name__ == "__main__":
-    main(__import__("sys").argv[1:])
+    main(sys.argv[1:])

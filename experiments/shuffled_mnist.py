@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import functools
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -169,11 +170,9 @@ def _lower_is_better(comp: Any) -> Any:
     return dataclasses.replace(comp, expected_sign=signs, agreement=agreement)
 
 
-def main(argv: Sequence[str] | None = None) -> list[common.Run]:
-    return common.mnist_main(argv, setup=SETUP, doc=__doc__, name="beta", values=BETAS,
-                             epochs=150, train_and_score=train_and_score,
-                             write_report=write_report)
-
+main = functools.partial(common.mnist_main, setup=SETUP, doc=__doc__, name="beta",
+                         values=BETAS, epochs=150, train_and_score=train_and_score,
+                         write_report=write_report)  # main(argv) -> the runs
 
 if __name__ == "__main__":
-    main(__import__("sys").argv[1:])
+    main(sys.argv[1:])
