@@ -152,3 +152,22 @@ def test_mi_subset_seed_picks_the_random_subset_apart_from_seed():
                                                  seed=1, mi_subset_seed=7))
     assert not np.array_equal(same, other)
     assert "mi_subset_seed" in base.score_affecting()  # enters "comparable" with no more code
+
+
+def test_library_versions_name_infomem_without_package_metadata(monkeypatch):
+    """A vendored copy (the Spaces carry infomem/ beside app.py) has no metadata."""
+    from importlib import metadata
+
+    import infomem
+    from infomem.scoring import scores
+
+    real = metadata.version
+
+    def version(name: str) -> str:
+        if name == "infomem":
+            raise metadata.PackageNotFoundError(name)
+        return real(name)
+
+    monkeypatch.setattr(scores.metadata, "version", version)
+    versions = scores.library_versions()
+    assert versions["infomem"] == infomem.__version__ and versions["torch"] == real("torch")

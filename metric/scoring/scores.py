@@ -27,13 +27,17 @@ from infomem.scoring.settings import Settings
 
 __all__ = ["score", "score_activations", "mi_neuron_indices", "library_versions"]
 
-_VERSIONED = ("infomem", "torch", "transformers", "numpy", "scipy", "numba", "accelerate", "datasets")
+_VERSIONED = ("torch", "transformers", "numpy", "scipy", "numba", "accelerate", "datasets")
 SCORE_GROUPS = ("settings", "loading", "inputs", "run", "unitmem")  # catalogue groups score() takes
 _NOTCH = 1.57  # McGill et al. (1978): notched-box ~95% interval for the median
 
 
 def library_versions() -> dict[str, str]:
-    out = {}
+    """Versions of infomem (its own attribute: a vendored copy has no package metadata)
+    and of the libraries the numbers depend on."""
+    from infomem import __version__
+
+    out = {"infomem": __version__}
     for name in _VERSIONED:
         try:
             out[name] = metadata.version(name)
