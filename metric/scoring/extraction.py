@@ -8,8 +8,10 @@ cannot have seen, a one-sided Mann-Whitney U test asks whether the candidates lo
 memorized than the reference (METHOD.md, "Extraction memorization").
 
 Layers: statistics in :mod:`infomem.estimators.membership` (pure), decoding in
-:mod:`infomem.activations.decoding` (torch), the result as data in :mod:`infomem.scoring.extraction_result`;
-this module loads and checks the model and inputs and puts them together.
+:mod:`infomem.activations.decoding` (torch), the result as data in :mod:`infomem.scoring.extraction_result`,
+batches across processes in :mod:`infomem.scoring.extraction_parallel`, the activations of
+extracted vs non-extracted texts in :mod:`infomem.scoring.extraction_activations`; this
+module loads and checks the model and inputs and puts them together.
 
 References
 ----------
@@ -19,6 +21,7 @@ Shi, W. et al. (2024). Detecting Pretraining Data from Large Language Models. IC
 
 from __future__ import annotations
 
+import functools
 import time
 import warnings
 from collections.abc import Sequence
@@ -39,7 +42,16 @@ from infomem.estimators.membership import (
     wilson_interval,
 )
 from infomem.options import check_options, default
+from infomem.scoring import distributed
+from infomem.scoring.extraction_activations import (
+    check_comparison_settings,
+    check_feeds,
+    compare_extracted,
+    comparison_settings,
+)
+from infomem.scoring.extraction_parallel import sharded_decode, sharded_logprobs
 from infomem.scoring.extraction_result import ExtractionRecord, ExtractionResult
+from infomem.scoring.settings import Settings
 
 __all__ = [
     "extraction",
@@ -165,8 +177,9 @@ class _Run:
     """Everything one extraction run shares across its splits."""
 
     def __init__(self, model: Any, tokenizer: Any, *, prefix: int, suffix: int, min_k: float,
-                 max_length: int, batch_size: int, progress: bool) -> None:
-        self.model, self.tokenizer = model, tokenizer
+                 max_length: int, batch_size: int, progress: bool,
+                 ctx: distributed.DistContext | None) -> None:
+        self.model, self.tokenizer, self.ctx = model, tokenizer, ctx
         self.prefix, self.suffix, self.min_k, self.batch_size = prefix, suffix, min_k, batch_size
         self.lead = _leading_special_ids(tokenizer)
         self.pad_id = _pad_id(tokenizer)
@@ -201,16 +214,20 @@ class _Run:
 
         prompts = [self.lead + ids[: self.prefix] for _, ids in used]
         targets = np.array([ids[self.prefix:self.needed] for _, ids in used], dtype=np.int64)
+        decode, score = greedy_decode, token_logprobs
+        if self.ctx is not None:  # the same batches, dealt to the ranks (extraction_parallel)
+            decode = functools.partial(sharded_decode, ctx=self.ctx)
+            score = functools.partial(sharded_logprobs, ctx=self.ctx)
         with tqdm(total=2 * len(used), desc=f"extraction ({name})", unit="ex",
                   disable=not self.progress, leave=False) as bar:
             t0 = time.perf_counter()
-            generated = greedy_decode(self.model, prompts, max_new_tokens=self.suffix,
-                                      pad_token_id=self.pad_id, batch_size=self.batch_size,
-                                      on_batch=bar.update)
+            generated = decode(self.model, prompts, max_new_tokens=self.suffix,
+                               pad_token_id=self.pad_id, batch_size=self.batch_size,
+                               on_batch=bar.update)
             t1 = time.perf_counter()
-            logprobs = token_logprobs(self.model, [self.lead + ids[: self.max_length] for _, ids in used],
-                                      pad_token_id=self.pad_id, batch_size=self.batch_size,
-                                      on_batch=bar.update)
+            logprobs = score(self.model, [self.lead + ids[: self.max_length] for _, ids in used],
+                             pad_token_id=self.pad_id, batch_size=self.batch_size,
+                             on_batch=bar.update)
         self.timings["decode_seconds"] += t1 - t0
         self.timings["score_seconds"] += time.perf_counter() - t1
         extracted = is_extracted(generated, targets)
@@ -220,6 +237,16 @@ class _Run:
                              min_k_prob=min_k_prob(lp, self.min_k))
             for (i, _), e, m, lp in zip(used, extracted, matched, logprobs, strict=True)
         )
+
+    def compare(self, texts: Sequence[str], records: Sequence[ExtractionRecord],
+                settings: Settings) -> dict[str, Any]:
+        """The activation comparison of the tested candidates (extraction_activations)."""
+        t0 = time.perf_counter()
+        out = compare_extracted(self.model, self.tokenizer, texts, [r.index for r in records],
+                                [r.extracted for r in records], settings, ctx=self.ctx,
+                                progress=self.progress)
+        self.timings["activations_seconds"] = time.perf_counter() - t0
+        return out
 
 
 def extraction(
@@ -235,6 +262,8 @@ def extraction(
     batch_size: int = 8,
     device_map: Any = None,
     progress: bool = True,
+    activations: bool = default("activations"),
+    activation_settings: Settings | None = None,
 ) -> ExtractionResult:
     """Verbatim extraction rate and Min-K% membership signal of a causal LM on texts.
 
@@ -261,6 +290,15 @@ def extraction(
     device_map : optional
         Passed to ``from_pretrained`` when ``model`` is an id or path (accelerate sharding).
     progress : bool, default True
+    activations : bool, default False
+        Then capture the model's activations on the tested candidates and compare the
+        extracted with the non-extracted ones: entropy and MI at equal S with intervals,
+        and a cross-validated linear probe's AUC (``result.activations``; see
+        :func:`infomem.scoring.extraction_activations.compare_groups`). Skipped, with the
+        reason, when a group has fewer than ``MIN_GROUP`` (10) texts.
+    activation_settings : Settings, optional
+        Estimator settings of that comparison (default: infomem's, with 50 interval
+        replicates, this call's ``batch_size`` and ``max_length``).
 
     Returns
     -------
@@ -270,25 +308,39 @@ def extraction(
     -----
     Min-K% scores every text token that has context: all of them after a BOS, all but the
     first without one. Longer texts tend to have lower Min-K% (more chances of a rare
-    token), so compare splits of similar lengths.
+    token), so compare splits of similar lengths. Under ``torchrun`` (``infomem extract
+    --num-processes N``) the batches are split across the ranks and every rank returns
+    the one-process result.
     """
     checked = check_options({"prefix_tokens": prefix_tokens, "suffix_tokens": suffix_tokens,
-                             "min_k": min_k, "batch_size": batch_size, "max_length": max_length})
+                             "min_k": min_k, "batch_size": batch_size, "max_length": max_length,
+                             "activations": activations})
     prefix, suffix, k = checked["prefix_tokens"], checked["suffix_tokens"], checked["min_k"]
+    compare = None
+    if checked["activations"]:
+        compare = (comparison_settings(batch_size=batch_size, max_length=max_length)
+                   if activation_settings is None else check_comparison_settings(activation_settings))
     texts = _check_texts(texts, "texts")
     ref = None if reference is None else _check_texts(reference, "reference")
     if ref is not None:
         _warn_overlap(texts, ref)
+    ctx = distributed.context()
+    progress = progress and (ctx is None or ctx.is_main)
+    if ctx is not None and device_map is None and ctx.device.type == "cuda":
+        device_map = {"": ctx.device.index}
     lm, tok, model_id = _resolve(model, tokenizer, device_map)
     run = _Run(lm, tok, prefix=prefix, suffix=suffix, min_k=k, max_length=max_length,
-               batch_size=batch_size, progress=progress)
+               batch_size=batch_size, progress=progress, ctx=ctx)
     used = run.tokenize(texts, "texts")
     ref_used = None if ref is None else run.tokenize(ref, "reference")
+    if compare is not None:
+        check_feeds(len(used), compare, ctx)
     was_training = lm.training
     lm.eval()  # dropout would make greedy decoding random
     try:
         records = run.measure(used, "texts")
         ref_records = None if ref_used is None else run.measure(ref_used, "reference")
+        compared = None if compare is None else run.compare(texts, records, compare)
     finally:
         lm.train(was_training)
     settings = {"prefix_tokens": prefix, "suffix_tokens": suffix, "min_k": k,
@@ -297,8 +349,10 @@ def extraction(
     info = {"id": model_id, "architecture": type(lm).__name__,
             "model_type": getattr(lm.config, "model_type", None),
             "num_parameters": int(sum(p.numel() for p in lm.parameters()))}
+    if ctx is not None:
+        info["processes"] = ctx.world
     return _summarize(records, len(texts), ref_records, None if ref is None else len(ref),
-                      settings=settings, model=info, timings=run.timings)
+                      settings=settings, model=info, timings=run.timings, activations=compared)
 
 
 def _summarize(
@@ -310,6 +364,7 @@ def _summarize(
     settings: dict[str, Any],
     model: dict[str, Any],
     timings: dict[str, float],
+    activations: dict[str, Any] | None,
 ) -> ExtractionResult:
     """Rates, means and (with a reference split) the two Mann-Whitney tests."""
     n_extracted = sum(r.extracted for r in records)
@@ -334,5 +389,5 @@ def _summarize(
         mean_matched_fraction=float(np.mean([r.matched_fraction for r in records])),
         mean_min_k_prob=float(np.mean([r.min_k_prob for r in records])),
         n_texts=n_texts, n_used=len(records), n_skipped=n_texts - len(records), records=records,
-        settings=settings, model=model, timings=timings, **tests,
+        settings=settings, model=model, timings=timings, activations=activations, **tests,
     )

@@ -1,7 +1,9 @@
 """ExtractionResult: what :func:`infomem.extraction.extraction` measured, as data.
 
-Per-example records, counts, rates and test statistics; round-trips through plain JSON
-(``to_dict`` / ``from_dict``). The numbers are computed in :mod:`infomem.scoring.extraction`.
+Per-example records, counts, rates, test statistics and (optionally) the activation
+comparison; round-trips through plain JSON (``to_dict`` / ``from_dict``; results written
+before the comparison existed read with ``activations=None``). The numbers are computed
+in :mod:`infomem.scoring.extraction`.
 """
 
 from __future__ import annotations
@@ -65,6 +67,9 @@ class ExtractionResult:
     n_reference_used: int | None = None  # 38
     n_reference_skipped: int | None = None  # 2
     reference_records: tuple[ExtractionRecord, ...] = ()
+    # activations=True: extracted vs non-extracted texts' entropy, MI and probe AUC, or
+    # `skipped` with the reason (infomem.scoring.extraction_activations.compare_groups)
+    activations: dict[str, Any] | None = None
     settings: dict[str, Any] = field(default_factory=dict)  # prefix_tokens, suffix_tokens, min_k...
     model: dict[str, Any] = field(default_factory=dict)  # id, architecture, num_parameters
     timings: dict[str, float] = field(default_factory=dict)  # decode_seconds, score_seconds
