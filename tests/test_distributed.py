@@ -65,17 +65,23 @@ def test_two_processes_equal_one(tmp_path, tiny_bert):
     np.testing.assert_allclose(two["mi_matrix"], one["mi_matrix"], rtol=1e-12, atol=1e-12)
 
 
-def test_extraction_batches_are_the_decoding_modules_batches():
-    from infomem.activations.decoding import MAX_BATCH_TOKENS, _batches
-    from infomem.scoring.extraction_parallel import length_batches
+def test_length_batches_sort_fill_and_cap():
+    """The batches decoding forms (and extraction's ranks are dealt): sorted by length,
+    at most `batch` rows and `max_tokens` padded tokens, every index once."""
+    from infomem.activations.decoding import length_batches
 
     rng = np.random.default_rng(0)
-    for n, batch in [(1, 4), (17, 3), (40, 8), (25, 64)]:
+    for n, batch, cap in [(1, 4, 100), (17, 3, 900), (40, 8, 2048), (25, 64, 4096)]:
         lengths = [int(x) for x in rng.integers(1, 700, size=n)]
-        assert length_batches(lengths, batch, MAX_BATCH_TOKENS) == _batches(lengths, batch, MAX_BATCH_TOKENS)
+        groups = length_batches(lengths, batch, cap)
+        flat = [i for g in groups for i in g]
+        assert sorted(flat) == list(range(n))
+        assert [lengths[i] for i in flat] == sorted(lengths)
+        for g in groups:
+            assert len(g) <= batch and (len(g) == 1 or len(g) * max(lengths[i] for i in g) <= cap)
         same = [12] * n  # decoding prompts: one length, consecutive batches
         assert length_batches(same, batch, batch * 12) == [list(range(s, min(n, s + batch)))
-                                                            for s in range(0, n, batch)]
+                                                           for s in range(0, n, batch)]
 
 
 def _memorizing_gpt2(folder, texts):

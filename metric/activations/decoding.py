@@ -15,7 +15,7 @@ import numpy as np
 from infomem.errors import InvalidInputError
 from infomem.estimators._validation import check_int
 
-__all__ = ["greedy_decode", "token_logprobs", "MAX_BATCH_TOKENS"]
+__all__ = ["greedy_decode", "token_logprobs", "length_batches", "MAX_BATCH_TOKENS"]
 
 # Tokens per teacher-forcing forward (batch x length): the logits are that many vocabulary
 # rows of floats, ~800 MB at 4,096 tokens for a 49k vocabulary (SmolLM2).
@@ -32,7 +32,7 @@ def _input_device(model: Any) -> Any:
     return torch.device("cpu")
 
 
-def _batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[list[int]]:
+def length_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[list[int]]:
     """Indices grouped by length (less padding), at most ``batch_size`` per group and
     ``max_tokens`` padded tokens (one long sequence still goes alone)."""
     order = sorted(range(len(lengths)), key=lambda i: lengths[i])
@@ -126,7 +126,7 @@ def greedy_decode(
     out = np.zeros((len(prompts), max_new_tokens), dtype=np.int64)
     max_tokens = batch_size * max((len(p) for p in prompts), default=1)
     with torch.inference_mode():
-        for group in _batches([len(p) for p in prompts], batch_size, max_tokens):
+        for group in length_batches([len(p) for p in prompts], batch_size, max_tokens):
             out[group] = _decode_batch(model, [prompts[i] for i in group], max_new_tokens,
                                        pad_token_id).numpy()
             if on_batch is not None:
@@ -152,7 +152,7 @@ def token_logprobs(
     out: list[np.ndarray] = [np.empty(0)] * len(sequences)
     device = _input_device(model)
     with torch.inference_mode():
-        for group in _batches([len(s) for s in sequences], batch_size, MAX_BATCH_TOKENS):
+        for group in length_batches([len(s) for s in sequences], batch_size, MAX_BATCH_TOKENS):
             ids, mask = _pad([sequences[i] for i in group], pad_token_id, left=False)
             ids, mask = ids.to(device), mask.to(device)
             logits = model(input_ids=ids, attention_mask=mask).logits[:, :-1].float()

@@ -14,25 +14,15 @@ from typing import Any
 
 import numpy as np
 
-from infomem.activations.decoding import MAX_BATCH_TOKENS, greedy_decode, token_logprobs
+from infomem.activations.decoding import (
+    MAX_BATCH_TOKENS,
+    greedy_decode,
+    length_batches,
+    token_logprobs,
+)
 from infomem.scoring.distributed import DistContext
 
-__all__ = ["length_batches", "sharded_decode", "sharded_logprobs"]
-
-
-def length_batches(lengths: Sequence[int], batch_size: int, max_tokens: int) -> list[list[int]]:
-    """The batches one process forms: indices sorted by length (stably), filled up to
-    ``batch_size`` rows and ``max_tokens`` padded tokens; a test holds this equal to the
-    decoding module's own grouping."""
-    order = sorted(range(len(lengths)), key=lambda i: lengths[i])
-    groups: list[list[int]] = []
-    for i in order:
-        group = groups[-1] if groups else None
-        if group and len(group) < batch_size and (len(group) + 1) * lengths[i] <= max_tokens:
-            group.append(i)
-        else:
-            groups.append([i])
-    return groups
+__all__ = ["sharded_decode", "sharded_logprobs"]
 
 
 def _run_mine(groups: list[list[int]], ctx: DistContext, work: Callable[[list[int]], Any],
