@@ -27,7 +27,7 @@ def _load_as(value: Any, cls: Any, *, name: str, command: str) -> Any:
     if isinstance(value, cls):
         return value
     if isinstance(value, dict):
-        return cls.from_dict(value)
+        return cls.from_dict(value, source=f"`{name}`")
     if isinstance(value, (str, Path)):
         return cls.from_json(value)
     raise InvalidInputError(
@@ -52,24 +52,9 @@ def load_unitmem(report: Any) -> Any:
 
 def load_extraction(extraction: Any) -> Any:
     """An ExtractionResult from one, its dict or the JSON path `infomem extract --out` wrote."""
-    from infomem.scoring.extraction_result import FORMAT, FORMAT_VERSION, ExtractionResult
-    from infomem.scoring.result import check_format, read_json
+    from infomem.scoring.extraction_result import ExtractionResult
 
-    if isinstance(extraction, ExtractionResult):
-        return extraction
-    how = {"what": "extraction result", "command": "infomem extract --out"}
-    if isinstance(extraction, (str, Path)):
-        data, source = read_json(extraction, **how)
-    elif isinstance(extraction, dict):
-        data, source = extraction, "`extraction`"
-    else:
-        raise InvalidInputError(
-            f"`extraction` must be an infomem ExtractionResult, its dict or a JSON path written "
-            f"by `infomem extract --out`; received {type(extraction).__name__}."
-        )
-    check_format(data, FORMAT, FORMAT_VERSION, source=source, writer="ExtractionResult.to_dict",
-                 **how)
-    return ExtractionResult.from_dict(data)
+    return _load_as(extraction, ExtractionResult, name="extraction", command="infomem extract --out")
 
 
 @dataclass(frozen=True)

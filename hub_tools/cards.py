@@ -144,7 +144,7 @@ def _result_bytes(result: Any) -> bytes:
 
 
 def _extraction_bytes(extraction: Any) -> bytes:
-    from infomem.scoring.result import dump_json
+    from infomem.scoring.files import dump_json
 
     return (dump_json(extraction.to_dict()) + "\n").encode("utf-8")
 

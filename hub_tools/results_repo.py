@@ -101,7 +101,7 @@ _COMMANDS = "`infomem score --out`, `infomem extract --out` or `infomem unitmem 
 def _load(item: Any) -> Any:
     """A Result, ExtractionResult or UnitMemReport from one, its dict or its JSON path."""
     from infomem.scoring.extraction_result import FORMAT as EXTRACTION
-    from infomem.scoring.result import read_json
+    from infomem.scoring.files import read_json
     from infomem.scoring.unitmem_report import FORMAT as UNITMEM
 
     if not isinstance(item, (str, Path, dict)):

@@ -16,7 +16,7 @@ from typing import Any
 from infomem.errors import InvalidInputError
 from infomem.options import default
 from infomem.scoring.extraction_result import ExtractionResult
-from infomem.scoring.result import dump_json
+from infomem.scoring.files import dump_json
 
 from . import guards
 from .config import ENV_VARS, SpaceConfig

@@ -136,7 +136,7 @@ def test_results_written_before_unitmem_still_read(tmp_path):
 def test_a_damaged_nested_unitmem_report_is_named(tmp_path):
     data = _result(unitmem=_unit_mem_report()).to_dict()
     del data["unitmem"]["per_layer"]
-    with pytest.raises(ResultFormatError, match="the input's unitmem is a damaged UnitMem report"):
+    with pytest.raises(ResultFormatError, match="the input.s unitmem is a damaged infomem UnitMem report"):
         Result.from_dict(data)
 
 

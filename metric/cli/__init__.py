@@ -181,7 +181,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if os.environ.get("RANK", "0") != "0":
         return 0  # one process writes and prints
     from infomem.cli.outputs import write_or_keep
-    from infomem.scoring.result import jsonable
+    from infomem.scoring.files import jsonable
 
     saved = []
     if args.out and write_or_keep(lambda: result.to_json(args.out), what="result JSON",
@@ -227,7 +227,7 @@ def unit_mem_command(args: argparse.Namespace) -> int:
     if args.plot:
         report.plot(args.plot)
     if args.json:
-        from infomem.scoring.result import jsonable
+        from infomem.scoring.files import jsonable
 
         print(json.dumps(jsonable(report.summary()), indent=2))
     else:

@@ -86,7 +86,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     from infomem.cli.outputs import check_output, write_or_keep
     from infomem.scoring.extraction import extraction
     from infomem.scoring.extraction_activations import comparison_settings
-    from infomem.scoring.result import dump_json
+    from infomem.scoring.files import dump_json
 
     main_rank = os.environ.get("RANK", "0") == "0"
     if not main_rank:

@@ -9,9 +9,9 @@ in :mod:`infomem.scoring.extraction`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from typing import Any
+from typing import Any, ClassVar
 
-from infomem.errors import ResultFormatError
+from infomem.scoring.files import FileFormat, JsonFile
 
 __all__ = ["ExtractionRecord", "ExtractionResult", "FORMAT", "FORMAT_VERSION"]
 
@@ -38,13 +38,16 @@ def _records(items: Any) -> tuple[ExtractionRecord, ...]:
 
 
 @dataclass(frozen=True)
-class ExtractionResult:
+class ExtractionResult(JsonFile):
     """Verbatim extraction and Min-K% of one causal LM on candidate (and reference) texts.
 
     Rates are over the used texts (those with at least prefix + suffix tokens). The test
     fields are None without a reference split; their p-values are one-sided (candidates
     more memorized than the reference) and their AUCs are P(candidate > reference).
     """
+
+    FILE: ClassVar[FileFormat] = FileFormat(FORMAT, FORMAT_VERSION, "extraction result",
+                                            "infomem extract --out", "ExtractionResult.to_json")
 
     extraction_rate: float  # 0.2: share of used candidates extracted
     extraction_rate_low: float  # 0.09: Wilson interval at settings["confidence"]
@@ -83,7 +86,7 @@ class ExtractionResult:
 
     def to_dict(self) -> dict[str, Any]:
         """Flat numbers first, then records, settings, model and timings (JSON-ready)."""
-        out: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
+        out: dict[str, Any] = self.FILE.header()
         for f in fields(self):
             value = getattr(self, f.name)
             if f.name in ("records", "reference_records"):
@@ -94,20 +97,9 @@ class ExtractionResult:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ExtractionResult:
-        """Inverse of :meth:`to_dict`; a one-line error for anything else."""
-        if not isinstance(data, dict) or data.get("format") != FORMAT:
-            raise ResultFormatError(f"Not an infomem extraction result: expected format {FORMAT!r}.")
-        if data.get("format_version") != FORMAT_VERSION:
-            raise ResultFormatError(
-                f"Extraction result format version {data.get('format_version')!r} is not supported "
-                f"(this infomem reads {FORMAT_VERSION}); upgrade infomem."
-            )
+    def _from_fields(cls, data: dict[str, Any], source: str) -> ExtractionResult:
         names = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in data.items() if k in names}
-        try:
-            kwargs["records"] = _records(data["records"])
-            kwargs["reference_records"] = _records(data.get("reference_records", ()))
-            return cls(**kwargs)
-        except (KeyError, TypeError, ValueError) as e:
-            raise ResultFormatError(f"Malformed extraction result: {e}") from e
+        kwargs["records"] = _records(data["records"])
+        kwargs["reference_records"] = _records(data.get("reference_records", ()))
+        return cls(**kwargs)

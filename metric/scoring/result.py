@@ -3,22 +3,19 @@ reproduce and compare them. Round-trips through JSON."""
 
 from __future__ import annotations
 
-import json
-import math
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import numpy as np
 
-from infomem.errors import ResultFormatError
+from infomem.scoring.files import FileFormat, JsonFile
 from infomem.scoring.settings import Settings
 
 if TYPE_CHECKING:
     from infomem.scoring.unitmem_report import UnitMemReport
 
-__all__ = ["Result", "LayerSummary", "FORMAT", "FORMAT_VERSION", "HEAVY_FIELDS", "jsonable", "dump_json",
-           "check_format", "read_json"]
+__all__ = ["Result", "LayerSummary", "FORMAT", "FORMAT_VERSION", "HEAVY_FIELDS"]
 
 FORMAT = "infomem-result"
 FORMAT_VERSION = 1
@@ -48,8 +45,11 @@ def _float_or_none(value: Any) -> float | None:
 
 
 @dataclass(frozen=True)
-class Result:
+class Result(JsonFile):
     """Activation-diversity scores of one model on one set of unlabeled inputs."""
+
+    FILE: ClassVar[FileFormat] = FileFormat(FORMAT, FORMAT_VERSION, "result",
+                                            "infomem score --out", "Result.to_json")
 
     mean_entropy: float
     median_entropy: float
@@ -129,7 +129,7 @@ class Result:
 
     # --- serialisation -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
-        out: dict[str, Any] = {"format": FORMAT, "format_version": FORMAT_VERSION}
+        out: dict[str, Any] = self.FILE.header()
         out.update(self.summary())
         out["settings"] = self.settings.to_dict()
         out.update(
@@ -147,79 +147,29 @@ class Result:
             out["unitmem"] = self.unitmem.to_dict()
         return out
 
-    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        return dump_json(self.to_dict(), path, indent=indent)
-
     @classmethod
-    def from_dict(cls, data: Any, *, source: str = "the input") -> Result:
-        check_format(data, FORMAT, FORMAT_VERSION, source=source, what="result",
-                     command="infomem score --out", writer="Result.to_json")
-        try:
-            return cls(
-                mean_entropy=float(data["mean_entropy"]),
-                median_entropy=float(data["median_entropy"]),
-                mean_mi=_float_or_none(data.get("mean_mi")),
-                n_samples=int(data["n_samples"]),
-                n_neurons=int(data["n_neurons"]),
-                per_layer=tuple(LayerSummary(**layer) for layer in data["per_layer"]),
-                settings=Settings.from_dict(data["settings"]),
-                model=dict(data.get("model") or {}),
-                data=dict(data.get("data") or {}),
-                versions=dict(data.get("versions") or {}),
-                timings=dict(data.get("timings") or {}),
-                created_at=str(data.get("created_at", "")),
-                neuron_entropy=_array_or_none(data.get("neuron_entropy")),
-                mi_matrix=_array_or_none(data.get("mi_matrix")),
-                mi_neurons=_array_or_none(data.get("mi_neurons"), dtype=np.int64),
-                bootstrap=data.get("bootstrap"),
-                diagnostics=data.get("diagnostics"),
-                intervals=data.get("intervals"),
-                unitmem=_unit_mem_or_none(data.get("unitmem"), source),
-            )
-        except KeyError as e:
-            raise ResultFormatError(
-                f"{source} is a damaged infomem result: the field {e.args[0]!r} is missing; "
-                "re-create it with `infomem score --out`.") from e
-        except (TypeError, ValueError) as e:
-            raise ResultFormatError(f"{source} is a damaged infomem result: {e}") from e
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> Result:
-        data, source = read_json(path, what="Result file", command="infomem score --out")
-        return cls.from_dict(data, source=source)
-
-
-def read_json(path: str | Path, *, what: str, command: str) -> tuple[Any, str]:
-    """(parsed JSON, how to name the file in errors), or a one-line ResultFormatError."""
-    source = f"{what} {str(path)!r}"
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8")), source
-    except FileNotFoundError as e:
-        raise ResultFormatError(f"{source} does not exist.") from e
-    except (json.JSONDecodeError, UnicodeDecodeError) as e:
-        raise ResultFormatError(
-            f"{source} is not JSON ({e}); pass a file written by `{command}`.") from e
-
-
-def dump_json(data: dict[str, Any], path: str | Path | None = None, *, indent: int = 2) -> str:
-    """JSON text of ``data`` (non-finite floats as null); also written to ``path`` if given."""
-    text = json.dumps(jsonable(data), indent=indent, allow_nan=False)
-    if path is not None:
-        Path(path).write_text(text + "\n", encoding="utf-8")
-    return text
-
-
-def check_format(data: Any, name: str, version: int, *, source: str, what: str, command: str,
-                 writer: str) -> None:
-    """One-line ResultFormatError unless ``data`` is a ``name`` file of this ``version``."""
-    if not isinstance(data, dict) or data.get("format") != name:
-        raise ResultFormatError(
-            f"{source} is not an infomem {what} (no `\"format\": \"{name}\"` field); pass a file "
-            f"written by `{command}` or `{writer}`.")
-    if data.get("format_version") != version:
-        raise ResultFormatError(
-            f"{source} has {what} format version {data.get('format_version')!r}; this infomem "
-            f"reads version {version}. Re-run `{command.split(' --')[0]}` with this version.")
+    def _from_fields(cls, data: dict[str, Any], source: str) -> Result:
+        return cls(
+            mean_entropy=float(data["mean_entropy"]),
+            median_entropy=float(data["median_entropy"]),
+            mean_mi=_float_or_none(data.get("mean_mi")),
+            n_samples=int(data["n_samples"]),
+            n_neurons=int(data["n_neurons"]),
+            per_layer=tuple(LayerSummary(**layer) for layer in data["per_layer"]),
+            settings=Settings.from_dict(data["settings"]),
+            model=dict(data.get("model") or {}),
+            data=dict(data.get("data") or {}),
+            versions=dict(data.get("versions") or {}),
+            timings=dict(data.get("timings") or {}),
+            created_at=str(data.get("created_at", "")),
+            neuron_entropy=_array_or_none(data.get("neuron_entropy")),
+            mi_matrix=_array_or_none(data.get("mi_matrix")),
+            mi_neurons=_array_or_none(data.get("mi_neurons"), dtype=np.int64),
+            bootstrap=data.get("bootstrap"),
+            diagnostics=data.get("diagnostics"),
+            intervals=data.get("intervals"),
+            unitmem=_unit_mem_or_none(data.get("unitmem"), source),
+        )
 
 
 def _unit_mem_or_none(value: Any, source: str) -> UnitMemReport | None:
@@ -233,17 +183,3 @@ def _array_or_none(value: Any, dtype: Any = np.float64) -> np.ndarray | None:
     return None if value is None else np.asarray(value, dtype=dtype)
 
 
-def jsonable(value: Any) -> Any:
-    """Plain JSON types; non-finite floats become None (JSON has no NaN)."""
-    if isinstance(value, dict):
-        return {str(k): jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, np.ndarray):
-        return jsonable(value.tolist())
-    if isinstance(value, (np.integer,)):
-        return int(value)
-    if isinstance(value, (float, np.floating)):
-        value = float(value)
-        return value if math.isfinite(value) else None
-    return value

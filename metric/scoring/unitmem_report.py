@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 
-from infomem.errors import ResultFormatError
-from infomem.scoring.result import check_format, dump_json, read_json
+from infomem.scoring.files import FileFormat, JsonFile
 
 __all__ = ["UnitMemReport", "LayerUnitMem", "UnitExample", "FORMAT", "FORMAT_VERSION"]
 
@@ -82,9 +81,12 @@ class LayerUnitMem:
 
 
 @dataclass(frozen=True)
-class UnitMemReport:
+class UnitMemReport(JsonFile):
     """UnitMem per layer (Wang et al., NeurIPS 2024): in [0, 1], 1 = a unit fires for one
     example only. Compare only models scored alike (same inputs, views and seed)."""
+
+    FILE: ClassVar[FileFormat] = FileFormat(FORMAT, FORMAT_VERSION, "UnitMem report",
+                                            "infomem unitmem --out", "UnitMemReport.to_json")
 
     per_layer: tuple[LayerUnitMem, ...]
     n_samples: int  # S, examples scored, e.g. 600
@@ -115,35 +117,21 @@ class UnitMemReport:
                 "data": dict(self.data), "versions": dict(self.versions)}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"format": FORMAT, "format_version": FORMAT_VERSION, **self.summary(),
+        return {**self.FILE.header(), **self.summary(),
                 "per_layer": [x.to_dict() for x in self.per_layer],
                 "timings": dict(self.timings), "created_at": self.created_at,
                 "thumbnails": {str(k): v for k, v in self.thumbnails.items()}}
 
-    def to_json(self, path: str | Path | None = None, *, indent: int = 2) -> str:
-        """JSON text (NaN, the undefined units, becomes null); written to ``path`` if given."""
-        return dump_json(self.to_dict(), path, indent=indent)
-
     @classmethod
-    def from_dict(cls, data: Any, *, source: str = "the input") -> UnitMemReport:
-        check_format(data, FORMAT, FORMAT_VERSION, source=source, what="UnitMem report",
-                     command="infomem unitmem --out", writer="UnitMemReport.to_json")
-        try:
-            return cls(
-                per_layer=tuple(LayerUnitMem.from_dict(x) for x in data["per_layer"]),
-                n_samples=int(data["n_samples"]), settings=dict(data["settings"]),
-                model=dict(data.get("model") or {}), data=dict(data.get("data") or {}),
-                versions=dict(data.get("versions") or {}), timings=dict(data.get("timings") or {}),
-                created_at=str(data.get("created_at", "")),
-                thumbnails={int(k): v for k, v in (data.get("thumbnails") or {}).items()},
-            )
-        except (KeyError, TypeError, ValueError) as e:
-            raise ResultFormatError(f"{source} is a damaged UnitMem report: {e!r}") from e
-
-    @classmethod
-    def from_json(cls, path: str | Path) -> UnitMemReport:
-        data, source = read_json(path, what="UnitMem report", command="infomem unitmem --out")
-        return cls.from_dict(data, source=source)
+    def _from_fields(cls, data: dict[str, Any], source: str) -> UnitMemReport:
+        return cls(
+            per_layer=tuple(LayerUnitMem.from_dict(x) for x in data["per_layer"]),
+            n_samples=int(data["n_samples"]), settings=dict(data["settings"]),
+            model=dict(data.get("model") or {}), data=dict(data.get("data") or {}),
+            versions=dict(data.get("versions") or {}), timings=dict(data.get("timings") or {}),
+            created_at=str(data.get("created_at", "")),
+            thumbnails={int(k): v for k, v in (data.get("thumbnails") or {}).items()},
+        )
 
     def plot(self, path: str | Path | None = None) -> Any:
         """Per-layer UnitMem distributions, and the top examples' thumbnails for images."""

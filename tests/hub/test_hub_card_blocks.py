@@ -21,7 +21,8 @@ from infomem.hub.card_text import (
 )
 from infomem.hub.card_unitmem import UNITMEM_CAVEAT
 from infomem.hub.cards import annotate_card_file
-from infomem.scoring.result import Result, dump_json
+from infomem.scoring.files import dump_json
+from infomem.scoring.result import Result
 from tests.hub.real_results import SHORT
 
 REPO = "alice/tiny-lm"

@@ -138,7 +138,7 @@ def test_card_missing_readme_is_refused_unless_new_card(tmp_path, result_file, c
 @pytest.fixture
 def real_files(tmp_path, scored, extracted):
     """Score, UnitMem and extraction JSONs written as `infomem score/unitmem/extract --out` do."""
-    from infomem.scoring.result import dump_json
+    from infomem.scoring.files import dump_json
 
     paths = {name: tmp_path / f"{name}.json" for name in ("result", "unitmem", "extraction")}
     scored[0].to_json(paths["result"])

@@ -103,7 +103,8 @@ def test_extraction_and_unitmem_records_have_their_own_files(hub_client, tmp_pat
                                                              extracted):
     from infomem.hub.results_kinds import EXTRACTION_PATH, UNITMEM_PATH
     from infomem.scoring.extraction_result import ExtractionResult
-    from infomem.scoring.result import Result, dump_json
+    from infomem.scoring.files import dump_json
+    from infomem.scoring.result import Result
     from infomem.scoring.unitmem_report import UnitMemReport
 
     result, report = scored
