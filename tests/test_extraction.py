@@ -12,6 +12,7 @@ import pytest
 import torch
 from scipy import stats
 
+from infomem.activations.data import fingerprint
 from infomem.activations.decoding import greedy_decode, token_logprobs
 from infomem.errors import InvalidInputError, ResultFormatError
 from infomem.scoring.extraction import (
@@ -246,8 +247,12 @@ def test_counts_records_and_json_round_trip(gpt2, tokenizer):
         assert record.matched_fraction == matched_fraction(generated, ids[5:8])
         assert record.extracted == is_extracted(generated, ids[5:8])
     assert result.min_k_p_value is not None and 0 <= result.min_k_auc <= 1
+    assert result.data == {"kind": "texts", "n_used": 5, "fingerprint": fingerprint(texts)}
+    assert result.reference_data["n_used"] == 4
     again = ExtractionResult.from_dict(json.loads(json.dumps(result.to_dict())))
     assert again == result
+    written_before = {k: v for k, v in result.to_dict().items() if "data" not in k}
+    assert ExtractionResult.from_dict(written_before).data == {}  # files without provenance read
     with pytest.raises(ResultFormatError):
         ExtractionResult.from_dict({"format": "infomem-result"})
 

@@ -33,6 +33,9 @@ def test_extract_json_and_out(tiny_gpt2, texts_file, tmp_path):
     assert "identical" in proc.stderr or "overlap" in proc.stderr  # warned
     saved = json.loads(out.read_text())
     assert len(saved["records"]) == 6 and saved["settings"]["prefix_tokens"] == 3
+    for key in ("data", "reference_data"):  # where the texts came from, for cards and records
+        assert saved[key]["kind"] == "file" and saved[key]["path"] == texts_file.name
+        assert saved[key]["n_used"] == 6 and len(saved[key]["fingerprint"]) == 16
 
 
 @pytest.mark.parametrize("args, expected", [

@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import argparse
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infomem.cli import add_options, options_from_args, relaunch, silence_library_bars
+
+if TYPE_CHECKING:
+    from infomem.activations.data import Inputs
 
 __all__ = ["add_parsers", "print_extraction", "print_activations"]
 
@@ -57,7 +60,7 @@ def add_parsers(sub: Any) -> None:
     p.set_defaults(handler=_cmd_extract)
 
 
-def _texts(args: argparse.Namespace, *, reference: bool) -> list[str] | None:
+def _texts(args: argparse.Namespace, *, reference: bool) -> Inputs | None:
     from infomem.activations.data import load_inputs
 
     if reference:
@@ -69,8 +72,7 @@ def _texts(args: argparse.Namespace, *, reference: bool) -> list[str] | None:
     else:
         source = options_from_args(args, "inputs")
     source = {k: v for k, v in source.items() if v is not None}
-    items = load_inputs(max_samples=args.max_samples, seed=args.seed, **source).items
-    return [str(x) for x in items]
+    return load_inputs(max_samples=args.max_samples, seed=args.seed, **source)
 
 
 def _cmd_extract(args: argparse.Namespace) -> int:

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from infomem.activations.data import Inputs, fingerprint
 from infomem.activations.decoding import greedy_decode, token_logprobs
 from infomem.errors import InvalidInputError
 from infomem.estimators.membership import (
@@ -50,7 +51,7 @@ from infomem.scoring.extraction_activations import (
     comparison_settings,
 )
 from infomem.scoring.extraction_parallel import sharded_decode, sharded_logprobs
-from infomem.scoring.extraction_result import ExtractionRecord, ExtractionResult
+from infomem.scoring.extraction_result import ExtractionRecord, ExtractionResult, summarize
 from infomem.scoring.settings import Settings
 
 __all__ = [
@@ -152,7 +153,12 @@ def _position_limit(model: Any) -> int | None:
     return value if isinstance(value, int) and value > 0 else None
 
 
-def _check_texts(texts: Any, name: str) -> list[str]:
+def _texts_and_source(texts: Any, name: str) -> tuple[list[str], dict[str, Any]]:
+    """The texts, and what they were (an Inputs' info, else "texts in memory") with their
+    fingerprint: the provenance cards and records name."""
+    info = {"kind": "texts"}
+    if isinstance(texts, Inputs):
+        texts, info = texts.items, dict(texts.info)
     if isinstance(texts, str) or not isinstance(texts, Sequence) or len(texts) == 0:
         raise InvalidInputError(
             f"`{name}` must be a non-empty list of strings; received {type(texts).__name__}."
@@ -160,7 +166,7 @@ def _check_texts(texts: Any, name: str) -> list[str]:
     bad = next((t for t in texts if not isinstance(t, str)), None)
     if bad is not None:
         raise InvalidInputError(f"`{name}` must hold strings; received a {type(bad).__name__}.")
-    return list(texts)
+    return list(texts), {**info, "n_used": len(texts), "fingerprint": fingerprint(texts)}
 
 
 def _warn_overlap(texts: Sequence[str], reference: Sequence[str]) -> None:
@@ -251,12 +257,12 @@ class _Run:
 
 def extraction(
     model: Any,
-    texts: Sequence[str],
+    texts: Sequence[str] | Inputs,
     *,
     tokenizer: Any = None,
     prefix_tokens: int = default("prefix_tokens"),
     suffix_tokens: int = default("suffix_tokens"),
-    reference: Sequence[str] | None = None,
+    reference: Sequence[str] | Inputs | None = None,
     min_k: float = default("min_k"),
     max_length: int = 512,
     batch_size: int = 8,
@@ -271,9 +277,10 @@ def extraction(
     ----------
     model : str, Path, transformers causal LM or infomem LoadedModel
         A Hub id or local path is loaded with AutoModelForCausalLM and AutoTokenizer.
-    texts : list of str
+    texts : list of str, or the Inputs of :func:`infomem.activations.data.load_inputs`
         Candidate texts ("was this in the training data?"). Texts shorter than
-        ``prefix_tokens + suffix_tokens`` tokens are skipped and counted.
+        ``prefix_tokens + suffix_tokens`` tokens are skipped and counted. The result's
+        ``data`` records their source (an Inputs' info) and fingerprint.
     tokenizer : transformers tokenizer, optional
         Required with a loaded model.
     prefix_tokens, suffix_tokens : int, default 32
@@ -320,8 +327,8 @@ def extraction(
     if checked["activations"]:
         compare = (comparison_settings(batch_size=batch_size, max_length=max_length)
                    if activation_settings is None else check_comparison_settings(activation_settings))
-    texts = _check_texts(texts, "texts")
-    ref = None if reference is None else _check_texts(reference, "reference")
+    texts, data = _texts_and_source(texts, "texts")
+    ref, ref_data = (None, {}) if reference is None else _texts_and_source(reference, "reference")
     if ref is not None:
         _warn_overlap(texts, ref)
     ctx = distributed.context()
@@ -351,43 +358,7 @@ def extraction(
             "num_parameters": int(sum(p.numel() for p in lm.parameters()))}
     if ctx is not None:
         info["processes"] = ctx.world
-    return _summarize(records, len(texts), ref_records, None if ref is None else len(ref),
-                      settings=settings, model=info, timings=run.timings, activations=compared)
+    return summarize(records, len(texts), ref_records, None if ref is None else len(ref),
+                     settings=settings, model=info, timings=run.timings, activations=compared,
+                     data=data, reference_data=ref_data)
 
-
-def _summarize(
-    records: tuple[ExtractionRecord, ...],
-    n_texts: int,
-    ref_records: tuple[ExtractionRecord, ...] | None,
-    n_ref_texts: int | None,
-    *,
-    settings: dict[str, Any],
-    model: dict[str, Any],
-    timings: dict[str, float],
-    activations: dict[str, Any] | None,
-) -> ExtractionResult:
-    """Rates, means and (with a reference split) the two Mann-Whitney tests."""
-    n_extracted = sum(r.extracted for r in records)
-    low, high = wilson_interval(n_extracted, len(records))
-    tests: dict[str, Any] = {}
-    if ref_records is not None and n_ref_texts is not None:
-        for key in ("min_k_prob", "matched_fraction"):
-            test = mann_whitney([getattr(r, key) for r in records],
-                                [getattr(r, key) for r in ref_records])
-            name = "min_k" if key == "min_k_prob" else key
-            tests[f"{name}_p_value"], tests[f"{name}_auc"] = test.p_value, test.auc
-        tests.update(
-            reference_extraction_rate=float(np.mean([r.extracted for r in ref_records])),
-            reference_mean_matched_fraction=float(np.mean([r.matched_fraction for r in ref_records])),
-            reference_mean_min_k_prob=float(np.mean([r.min_k_prob for r in ref_records])),
-            n_reference_texts=n_ref_texts, n_reference_used=len(ref_records),
-            n_reference_skipped=n_ref_texts - len(ref_records), reference_records=ref_records,
-        )
-    return ExtractionResult(
-        extraction_rate=n_extracted / len(records), extraction_rate_low=low,
-        extraction_rate_high=high, n_extracted=n_extracted,
-        mean_matched_fraction=float(np.mean([r.matched_fraction for r in records])),
-        mean_min_k_prob=float(np.mean([r.min_k_prob for r in records])),
-        n_texts=n_texts, n_used=len(records), n_skipped=n_texts - len(records), records=records,
-        settings=settings, model=model, timings=timings, activations=activations, **tests,
-    )

@@ -11,9 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from typing import Any, ClassVar
 
+import numpy as np
+
+from infomem.estimators.membership import mann_whitney, wilson_interval
 from infomem.scoring.files import FileFormat, JsonFile
 
-__all__ = ["ExtractionRecord", "ExtractionResult", "FORMAT", "FORMAT_VERSION"]
+__all__ = ["ExtractionRecord", "ExtractionResult", "summarize", "FORMAT", "FORMAT_VERSION"]
 
 FORMAT = "infomem-extraction"
 FORMAT_VERSION = 1
@@ -75,6 +78,8 @@ class ExtractionResult(JsonFile):
     activations: dict[str, Any] | None = None
     settings: dict[str, Any] = field(default_factory=dict)  # prefix_tokens, suffix_tokens, min_k...
     model: dict[str, Any] = field(default_factory=dict)  # id, architecture, num_parameters
+    data: dict[str, Any] = field(default_factory=dict)  # the candidates: source, n, fingerprint
+    reference_data: dict[str, Any] = field(default_factory=dict)  # the reference split, alike
     timings: dict[str, float] = field(default_factory=dict)  # decode_seconds, score_seconds
 
     def summary(self) -> dict[str, Any]:
@@ -103,3 +108,44 @@ class ExtractionResult(JsonFile):
         kwargs["records"] = _records(data["records"])
         kwargs["reference_records"] = _records(data.get("reference_records", ()))
         return cls(**kwargs)
+
+
+def summarize(
+    records: tuple[ExtractionRecord, ...],
+    n_texts: int,
+    ref_records: tuple[ExtractionRecord, ...] | None,
+    n_ref_texts: int | None,
+    *,
+    settings: dict[str, Any],
+    model: dict[str, Any],
+    timings: dict[str, float],
+    activations: dict[str, Any] | None,
+    data: dict[str, Any],
+    reference_data: dict[str, Any],
+) -> ExtractionResult:
+    """Rates, means and (with a reference split) the two Mann-Whitney tests."""
+    n_extracted = sum(r.extracted for r in records)
+    low, high = wilson_interval(n_extracted, len(records))
+    tests: dict[str, Any] = {}
+    if ref_records is not None and n_ref_texts is not None:
+        for key in ("min_k_prob", "matched_fraction"):
+            test = mann_whitney([getattr(r, key) for r in records],
+                                [getattr(r, key) for r in ref_records])
+            name = "min_k" if key == "min_k_prob" else key
+            tests[f"{name}_p_value"], tests[f"{name}_auc"] = test.p_value, test.auc
+        tests.update(
+            reference_extraction_rate=float(np.mean([r.extracted for r in ref_records])),
+            reference_mean_matched_fraction=float(np.mean([r.matched_fraction for r in ref_records])),
+            reference_mean_min_k_prob=float(np.mean([r.min_k_prob for r in ref_records])),
+            n_reference_texts=n_ref_texts, n_reference_used=len(ref_records),
+            n_reference_skipped=n_ref_texts - len(ref_records), reference_records=ref_records,
+        )
+    return ExtractionResult(
+        extraction_rate=n_extracted / len(records), extraction_rate_low=low,
+        extraction_rate_high=high, n_extracted=n_extracted,
+        mean_matched_fraction=float(np.mean([r.matched_fraction for r in records])),
+        mean_min_k_prob=float(np.mean([r.min_k_prob for r in records])),
+        n_texts=n_texts, n_used=len(records), n_skipped=n_texts - len(records), records=records,
+        settings=settings, model=model, timings=timings, activations=activations, data=data,
+        reference_data=reference_data, **tests,
+    )

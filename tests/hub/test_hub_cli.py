@@ -205,8 +205,13 @@ def test_the_json_infomem_extract_writes_makes_the_card_and_a_record(hub_client,
                  str(PREFIX), "--suffix-tokens", str(SUFFIX), "--out", str(out), "--quiet"]) == 0
     written = json.loads(out.read_text())
     expected = extracted[0].to_dict()
-    assert {k: v for k, v in written.items() if k != "timings"} == {
-        k: v for k, v in json.loads(json.dumps(expected)).items() if k != "timings"}
+    same = json.loads(json.dumps(expected))
+    provenance = ("timings", "data", "reference_data")  # the CLI also names the files
+    assert {k: v for k, v in written.items() if k not in provenance} == {
+        k: v for k, v in same.items() if k not in provenance}
+    for key in ("data", "reference_data"):
+        assert written[key]["kind"] == "file" and same[key]["kind"] == "texts"
+        assert written[key]["fingerprint"] == same[key]["fingerprint"]
     readme = tmp_path / "README.md"
     readme.write_text("# LM\n")
     model = str(lm_folder / "lm")
