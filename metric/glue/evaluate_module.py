@@ -79,6 +79,11 @@ Returns:
     unitmem (dict): with "unitmem" in `measures`: per_layer UnitMem summaries (mean,
         median, q1, q3, share_above 0.5 / 0.9, n_at_one, and the top units with the
         index and text of the example that maximizes each), n_samples and settings.
+Config "extraction" (`evaluate.load("infomem", "extraction")`, causal LMs): verbatim
+extraction instead; takes model_id, reference (texts the model cannot have seen),
+prefix_tokens (32), suffix_tokens (32), min_k (0.2), activations (False), device_map,
+batch_size, max_length; returns extraction_rate with its Wilson interval, the matched
+fraction, Min-K% Prob, and with a reference the Mann-Whitney p-values and AUCs.
 Examples:
     >>> import evaluate
     >>> infomem = evaluate.load("infomem")  # doctest: +SKIP
