@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 import torch
 
-from infomem.activations.hooks import Activations, capture, capture_module, pool
+from infomem.activations.hooks import (
+    Activations,
+    capture,
+    capture_module,
+    capture_with,
+    pool,
+    pooled_hooks,
+)
 from infomem.activations.models import load_model
 from infomem.errors import InvalidInputError
 
@@ -224,3 +231,18 @@ def test_concurrent_captures_on_one_model_do_not_mix(tiny_bert, texts):
         got = list(pool_.map(lambda t: capture(loaded, [t] * 3, progress=False).values, texts))
     for a, b in zip(got, expected, strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_capture_with_records_extra_hooks_in_the_same_passes(tiny_bert, texts):
+    loaded = load_model(tiny_bert)
+    names = ["encoder.layer.0.intermediate", "encoder.layer.1.intermediate"]  # GELU outputs
+    modules = dict(loaded.model.named_modules())
+    extra = pooled_hooks([modules[n] for n in names], "mean", clip=[True, False])
+    acts, (recorder,) = capture_with(loaded, texts, [extra], batch_size=4, progress=False)
+    np.testing.assert_array_equal(acts.values, capture(loaded, texts, batch_size=4,
+                                                       progress=False).values)
+    assert recorder.batches == 2 and [len(c) for c in recorder.chunks] == [2, 2]
+    clipped, kept = (torch.cat(c).numpy() for c in recorder.chunks)
+    mean = capture(loaded, texts, pooling="mean", layers=names, batch_size=4, progress=False)
+    np.testing.assert_array_equal(kept, mean.values[:, 37:])  # as its own capture pools it
+    assert clipped.min() >= 0 and mean.values[:, :37].min() < 0  # clipped per token first

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,7 +18,8 @@ import numpy as np
 from infomem.activations.models import LoadedModel
 from infomem.errors import InvalidInputError
 
-__all__ = ["Activations", "capture", "capture_module", "find_blocks"]
+__all__ = ["Activations", "Recorder", "capture", "capture_with", "capture_module", "find_blocks",
+           "pool", "pooled_hooks"]
 
 
 @dataclass(frozen=True)
@@ -147,24 +148,55 @@ def _resolve_layers(
     return list(layers), [modules[x] for x in layers], None
 
 
-@contextmanager
-def _hooks(
-    modules: Sequence[Any], sink: list[list[Any]], state: dict[str, Any]
-) -> Iterator[None]:
-    """Pool each module's output into `sink[i]` as the forward pass runs."""
+# --- hooks ------------------------------------------------------------------------
 
-    def make(i: int) -> Callable[..., None]:
+
+class Recorder:
+    """What one set of hooks recorded: ``chunks[i]`` holds module i's pooled batches."""
+
+    def __init__(self, n_modules: int) -> None:
+        self.chunks: list[list[Any]] = [[] for _ in range(n_modules)]
+        self.mask: Any = None  # the running batch's attention mask (None: nothing padded)
+        self.batches = 0  # forward passes started since the last `clear`
+
+    def start(self, mask: Any) -> None:
+        """Called before each forward pass: the hooks pool with this batch's mask."""
+        self.mask = mask
+        self.batches += 1
+
+    def clear(self) -> None:
+        for chunks in self.chunks:
+            chunks.clear()
+        self.batches = 0
+
+
+@contextmanager
+def pooled_hooks(
+    modules: Sequence[Any], pooling: str, *, clip: Sequence[bool] | None = None
+) -> Iterator[Recorder]:
+    """Pool each module's output into a Recorder as the forward pass runs.
+
+    ``clip[i]``: module i's output is clipped at 0 per token before pooling (UnitMem's
+    rule for GELU / SiLU). Several hook sets can record one forward pass side by side.
+    """
+    recorder = Recorder(len(modules))
+    clips = list(clip) if clip is not None else [False] * len(modules)
+
+    def make(i: int, clipped: bool) -> Callable[..., None]:
         def hook(_module: Any, _inputs: Any, output: Any) -> None:
-            pooled = pool(output, state.get("mask"), state["pooling"])
+            if clipped:  # never in place: the model reads this output next
+                output = (output[0] if isinstance(output, (tuple, list)) else output).clamp(min=0)
+            pooled = pool(output, recorder.mask, pooling)
             # A copy, never a view: a later in-place op (ReLU(inplace=True), `x += y`)
             # would otherwise rewrite the recorded values (`.to("cpu")` on CPU is a no-op).
-            sink[i].append(pooled.detach().to("cpu", copy=True))
+            recorder.chunks[i].append(pooled.detach().to("cpu", copy=True))
 
         return hook
 
-    handles = [m.register_forward_hook(make(i)) for i, m in enumerate(modules)]
+    handles = [m.register_forward_hook(make(i, c))
+               for i, (m, c) in enumerate(zip(modules, clips, strict=True))]
     try:
-        yield
+        yield recorder
     finally:
         for h in handles:
             h.remove()
@@ -195,6 +227,29 @@ def capture(
     progress: bool = True,
 ) -> Activations:
     """Run `loaded.model` over texts or images and pool each block's output."""
+    acts, _ = capture_with(loaded, items, (), pooling=pooling, layers=layers,
+                           batch_size=batch_size, max_length=max_length, progress=progress)
+    return acts
+
+
+def capture_with(
+    loaded: LoadedModel,
+    items: Sequence[Any],
+    extra: Sequence[AbstractContextManager[Recorder]],
+    *,
+    pooling: str | None = None,
+    layers: Sequence[str] | None = None,
+    batch_size: int = 16,
+    max_length: int = 512,
+    progress: bool = True,
+) -> tuple[Activations, list[Recorder]]:
+    """:func:`capture`, with more hook sets recording the same forward passes.
+
+    ``extra`` are hook sets not yet entered (e.g. UnitMem's, see
+    :func:`infomem.activations.unitmem.recording`); they are entered under the model's
+    lock and each gets every batch's mask, so one pass over the inputs feeds them all.
+    Returns the activations and the extra sets' recorders, in order.
+    """
     import torch
 
     loaded.check_inputs(items)
@@ -202,21 +257,23 @@ def capture(
     if truncated:
         warnings.warn(f"{truncated} of {len(items)} texts are longer than "
                       f"{loaded.max_tokens(max_length)} tokens and were cut to that length "
-                      "(`max_length` / --max-length, up to the model's limit).", stacklevel=3)
+                      "(`max_length` / --max-length, up to the model's limit).", stacklevel=4)
     pooling = pooling or loaded.default_pooling
     model = loaded.forward_module
     names, modules, path = _resolve_layers(model, layers)
-    sink: list[list[Any]] = [[] for _ in modules]
-    state: dict[str, Any] = {"pooling": pooling}
     bar = _progress(len(items), progress, "capture")
-    with loaded.lock, torch.inference_mode(), _hooks(modules, sink, state), bar:
+    with loaded.lock, torch.inference_mode(), ExitStack() as stack, bar:
+        own = stack.enter_context(pooled_hooks(modules, pooling))
+        others = [stack.enter_context(hooks) for hooks in extra]
         for sl in _batches(len(items), batch_size):
             batch = loaded.encode(items[sl], max_length=max_length)
-            state["mask"] = batch.get("attention_mask")
+            for recorder in (own, *others):
+                recorder.start(batch.get("attention_mask"))
             model(**batch)
             bar.update(sl.stop - sl.start)
-    return _stack(sink, names, {"pooling": pooling, "blocks": path, "kind": loaded.kind,
-                                "n_truncated": truncated})
+    acts = _stack(own.chunks, names, {"pooling": pooling, "blocks": path, "kind": loaded.kind,
+                                      "n_truncated": truncated})
+    return acts, others
 
 
 def capture_module(
@@ -247,20 +304,18 @@ def capture_module(
         modules = [m for _, m in linears[:-1]]
     else:
         names, modules, _ = _resolve_layers(module, layers)
-    sink: list[list[Any]] = [[] for _ in modules]
-    state: dict[str, Any] = {"pooling": "first"}
     device = next(module.parameters()).device
     was_training = module.training
     module.eval()
     bar = _progress(len(inputs), progress, "capture")
     try:
-        with torch.inference_mode(), _hooks(modules, sink, state), bar:
+        with torch.inference_mode(), pooled_hooks(modules, "first") as recorder, bar:
             for sl in _batches(len(inputs), batch_size):
                 module(inputs[sl].to(device))
                 bar.update(sl.stop - sl.start)
     finally:
         module.train(was_training)
-    return _stack(sink, names, {"pooling": None, "blocks": None, "kind": "module"})
+    return _stack(recorder.chunks, names, {"pooling": None, "blocks": None, "kind": "module"})
 
 
 def _stack(sink: list[list[Any]], names: Sequence[str], info: dict[str, Any]) -> Activations:

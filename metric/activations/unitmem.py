@@ -32,12 +32,12 @@ from typing import Any
 import numpy as np
 
 from infomem import estimators
-from infomem.activations.hooks import find_blocks, pool
+from infomem.activations.hooks import Recorder, find_blocks, pooled_hooks
 from infomem.activations.views import Augment, view_rng
 from infomem.errors import InvalidInputError
 
 __all__ = ["NON_NEGATIVE", "CLIPPED", "ACTIVATIONS", "Target", "Runner", "find_targets",
-           "capture_views", "module_runner", "loaded_runner"]
+           "recording", "view_values", "capture_views", "module_runner", "loaded_runner"]
 
 NON_NEGATIVE = frozenset({"ReLU", "ReLU6", "ReLUSquaredActivation", "Softplus"})
 CLIPPED = frozenset({  # torch's and transformers' GELU and SiLU classes
@@ -48,7 +48,7 @@ CLIPPED = frozenset({  # torch's and transformers' GELU and SiLU classes
 ACTIVATIONS = NON_NEGATIVE | CLIPPED
 _NAMES_SHOWN = 4  # module names an error lists: enough to show their pattern, on one line
 
-Runner = Callable[[list[Any], dict[str, Any]], None]  # forward one batch; may set state["mask"]
+Runner = Callable[[list[Any], Recorder], None]  # forward one batch, after recorder.start(mask)
 
 
 @dataclass(frozen=True)
@@ -134,30 +134,6 @@ def find_targets(model: Any, layers: Sequence[str] | None = None, *,
 
 
 @contextmanager
-def _hooks(targets: Sequence[Target], sink: list[list[Any]],
-           state: dict[str, Any]) -> Iterator[None]:
-    """Clip (where the rule says so) and mean-pool each output into ``sink[i]``."""
-
-    def make(i: int, clip: bool) -> Callable[..., None]:
-        def hook(_module: Any, _inputs: Any, output: Any) -> None:
-            hidden = output[0] if isinstance(output, (tuple, list)) else output
-            if clip:
-                hidden = hidden.clamp(min=0)  # per token, before the mean (never in place)
-            pooled = pool(hidden, state.get("mask"), "mean")
-            # A copy, never a view: a later in-place op would rewrite the recorded values.
-            sink[i].append(pooled.detach().to("cpu", copy=True))
-
-        return hook
-
-    handles = [t.module.register_forward_hook(make(i, t.clip)) for i, t in enumerate(targets)]
-    try:
-        yield
-    finally:
-        for h in handles:
-            h.remove()
-
-
-@contextmanager
 def _eval_mode(module: Any) -> Iterator[None]:
     was_training = module.training
     module.eval()
@@ -167,9 +143,23 @@ def _eval_mode(module: Any) -> Iterator[None]:
         module.train(was_training)
 
 
-def _check_calls(sink: list[list[Any]], targets: Sequence[Target], batches: int) -> None:
+@contextmanager
+def recording(model: Any, targets: Sequence[Target]) -> Iterator[Recorder]:
+    """UnitMem's hooks on ``targets``, with ``model`` in eval mode while they record.
+
+    Each output is clipped at 0 per token where the rule says so, then averaged over
+    the real tokens (or space); :func:`infomem.activations.hooks.capture_with` runs these
+    hooks in the entropy capture's forward passes.
+    """
+    with _eval_mode(model), pooled_hooks([t.module for t in targets], "mean",
+                                         clip=[t.clip for t in targets]) as recorder:
+        yield recorder
+
+
+def _check_calls(recorder: Recorder, targets: Sequence[Target]) -> None:
     """Each hooked module must run once per forward pass, or its rows would mix examples."""
-    for t, chunks in zip(targets, sink, strict=True):
+    batches = recorder.batches
+    for t, chunks in zip(targets, recorder.chunks, strict=True):
         if len(chunks) < batches:
             raise InvalidInputError(
                 f"Module {t.name!r} ({t.activation}) did not run in the forward pass; pass "
@@ -177,26 +167,31 @@ def _check_calls(sink: list[list[Any]], targets: Sequence[Target], batches: int)
             )
         if len(chunks) > batches:
             raise InvalidInputError(
-                f"Module {t.name!r} ({t.activation}) ran {len(chunks) - batches + 1} times in one "
+                f"Module {t.name!r} ({t.activation}) ran {len(chunks) // batches} times in one "
                 "forward pass (one activation module shared by several layers?); pass `layers=` "
                 "with modules that run once per pass."
             )
 
 
-def _view_values(sink: list[list[Any]], targets: Sequence[Target]) -> list[np.ndarray]:
-    """One view's S x N values per target; negatives refused now, before more views run."""
+def view_values(recorder: Recorder, targets: Sequence[Target]) -> list[np.ndarray]:
+    """One view's S x N float64 values per target, from the passes ``recorder`` saw.
+
+    Checks that each module ran once per pass and refuses negatives now, before more
+    views run (a negative view cannot hide in a positive average); clears the recorder.
+    """
     import torch
 
+    _check_calls(recorder, targets)
     out = []
-    for t, chunks in zip(targets, sink, strict=True):
+    for t, chunks in zip(targets, recorder.chunks, strict=True):
         values = torch.cat(chunks).numpy().astype(np.float64)
-        chunks.clear()
         if values.size and values.min() < 0:
             try:
                 estimators.unit_mem(values)
             except InvalidInputError as e:
                 raise InvalidInputError(f"Layer {t.name!r} ({t.activation}): {e}") from e
         out.append(values)
+    recorder.clear()
     return out
 
 
@@ -211,37 +206,46 @@ def capture_views(
     seed: int = 0,
     batch_size: int = 16,
     progress: bool = False,
+    first: Sequence[np.ndarray] | None = None,
 ) -> list[np.ndarray]:
     """Per target, the S x N float64 mean over ``views`` views of each example's values.
 
     View 0 is the example itself; view a >= 1 is ``augment(item, view_rng(seed, i, a))``.
-    ``run(batch, state)`` runs ``model`` on one batch of (augmented) items. Each view is
-    checked for negative values before it enters the mean (a negative view cannot hide
-    in a positive average); memory is one view's S x N per target plus the running sum.
+    ``run(batch, recorder)`` runs ``model`` on one batch of (augmented) items. ``first``:
+    view 0's values (:func:`view_values`) when another capture's passes recorded them;
+    then only views 1 .. A-1 run here. Memory is one view's S x N per target plus the sum.
     """
+    if views > 1 and augment is None:
+        raise InvalidInputError(f"{views} views need an `augment` callable; received None.")
+    totals = [] if first is None else list(first)
+    todo = range(0 if first is None else 1, views)
+    if todo:
+        totals = _run_views(run, model, items, targets, todo, totals, augment=augment,
+                            seed=seed, batch_size=batch_size, progress=progress)
+    return [t / views for t in totals]
+
+
+def _run_views(run: Runner, model: Any, items: Sequence[Any], targets: Sequence[Target],
+               todo: range, totals: list[np.ndarray], *, augment: Augment | None, seed: int,
+               batch_size: int, progress: bool) -> list[np.ndarray]:
+    """``totals`` plus the values of views ``todo``, each view summed as it completes."""
     import torch
     from tqdm.auto import tqdm
 
-    if views > 1 and augment is None:
-        raise InvalidInputError(f"{views} views need an `augment` callable; received None.")
-    sink: list[list[Any]] = [[] for _ in targets]
-    state: dict[str, Any] = {}
-    totals: list[np.ndarray] = []
-    bar = tqdm(total=len(items) * views, desc="unitmem capture", unit="view",
+    bar = tqdm(total=len(items) * len(todo), desc="unitmem capture", unit="view",
                disable=not progress, leave=False)
-    with torch.inference_mode(), _eval_mode(model), _hooks(targets, sink, state), bar:
-        for view in range(views):
-            for done, start in enumerate(range(0, len(items), batch_size), start=1):
+    with torch.inference_mode(), recording(model, targets) as recorder, bar:
+        for view in todo:
+            for start in range(0, len(items), batch_size):
                 rows = range(start, min(len(items), start + batch_size))
                 batch = [items[i] if view == 0 or augment is None
                          else augment(items[i], view_rng(seed, i, view)) for i in rows]
-                state["mask"] = None
-                run(batch, state)
-                _check_calls(sink, targets, done)
+                run(batch, recorder)
+                _check_calls(recorder, targets)
                 bar.update(len(batch))
-            values = _view_values(sink, targets)
+            values = view_values(recorder, targets)
             totals = values if not totals else [a + b for a, b in zip(totals, values, strict=True)]
-    return [t / views for t in totals]
+    return totals
 
 
 def module_runner(module: Any) -> Runner:
@@ -250,8 +254,9 @@ def module_runner(module: Any) -> Runner:
 
     device = next(module.parameters()).device
 
-    def run(batch: list[Any], _state: dict[str, Any]) -> None:
+    def run(batch: list[Any], recorder: Recorder) -> None:
         rows = np.stack([np.asarray(row, dtype=np.float32) for row in batch])
+        recorder.start(None)
         module(torch.from_numpy(rows).to(device))
 
     return run
@@ -260,9 +265,9 @@ def module_runner(module: Any) -> Runner:
 def loaded_runner(loaded: Any, *, max_length: int) -> Runner:
     """Encode a batch of texts or images with the model's processor and run it."""
 
-    def run(batch: list[Any], state: dict[str, Any]) -> None:
+    def run(batch: list[Any], recorder: Recorder) -> None:
         encoded = loaded.encode(batch, max_length=max_length)
-        state["mask"] = encoded.get("attention_mask")
+        recorder.start(encoded.get("attention_mask"))
         loaded.forward_module(**encoded)
 
     return run

@@ -8,8 +8,12 @@
 - **unitmem** runs on the model :func:`infomem.score` loaded and the items it scored, with
   the same seed, sample, batch size and max length, and lands in ``Result.unitmem``. Its
   modules are found before the entropy capture, so a model without a usable activation
-  module is refused before any forward pass. It runs its own forward passes (after the
-  entropy capture): the activations layer has no capture that records both hook sets.
+  module is refused before any forward pass. On a transformers model its hooks record
+  the entropy capture's forward passes (:func:`unit_mem_hooks`, :func:`first_view`):
+  one pass over the batches gives both, bit-identical to two, and only views 2..A run
+  again. A plain torch module keeps its own UnitMem pass: its entropy capture runs
+  batches of max(256, batch_size) and CPU matmuls round differently per batch size, so a
+  shared pass would move UnitMem's last bits away from :func:`infomem.unit_mem_score`.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from __future__ import annotations
 import dataclasses
 import time
 from collections.abc import Mapping, Sequence
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -26,10 +31,14 @@ from infomem.scoring.result import Result
 from infomem.scoring.settings import Settings
 
 if TYPE_CHECKING:
+    import numpy as np
+
+    from infomem.activations.hooks import Recorder
     from infomem.activations.views import Augment
     from infomem.scoring.unitmem import Prepared
 
-__all__ = ["UnitMemRequest", "plan_measures", "check_views", "prepare_unit_mem", "with_unit_mem"]
+__all__ = ["UnitMemRequest", "plan_measures", "check_views", "prepare_unit_mem", "unit_mem_hooks",
+           "first_view", "with_unit_mem"]
 
 
 @dataclass(frozen=True)
@@ -100,6 +109,11 @@ def plan_measures(measures: Any, settings: Settings, *, mi_keyword: str | None,
     return settings, UnitMemRequest(views, checked.get("augment"), checked.get("unitmem_layers"))
 
 
+def _renamed(e: InvalidInputError) -> InvalidInputError:
+    """The rules speak of unit_mem_score's `layers=`; score() calls it `unitmem_layers=`."""
+    return InvalidInputError(f"UnitMem: {str(e).replace('`layers=`', '`unitmem_layers=`')}")
+
+
 def prepare_unit_mem(request: UnitMemRequest | None, source: Any, items: Sequence[Any], *,
                      settings: Settings, data_info: dict[str, Any]) -> Prepared | None:
     """Find UnitMem's modules in the loaded model or plain module (no forward pass)."""
@@ -110,14 +124,36 @@ def prepare_unit_mem(request: UnitMemRequest | None, source: Any, items: Sequenc
     try:
         return prepare(source, items, layers=request.layers, max_length=settings.max_length,
                        data_info=data_info)
-    except InvalidInputError as e:  # the rules speak of unit_mem_score's `layers=`
-        raise InvalidInputError(
-            f"UnitMem: {str(e).replace('`layers=`', '`unitmem_layers=`')}") from e
+    except InvalidInputError as e:
+        raise _renamed(e) from e
+
+
+def unit_mem_hooks(prep: Prepared | None) -> list[AbstractContextManager[Recorder]]:
+    """UnitMem's hooks for the entropy capture to enter (none without UnitMem)."""
+    from infomem.activations.unitmem import recording
+
+    return [] if prep is None else [recording(prep.forward, prep.targets)]
+
+
+def first_view(prep: Prepared | None, recorders: Sequence[Recorder]) -> list[np.ndarray] | None:
+    """View 0's values from the recorder of :func:`unit_mem_hooks` (None without UnitMem)."""
+    from infomem.activations.unitmem import view_values
+
+    if prep is None:
+        return None
+    try:
+        return view_values(recorders[0], prep.targets)
+    except InvalidInputError as e:
+        raise _renamed(e) from e
 
 
 def with_unit_mem(result: Result, request: UnitMemRequest | None, prep: Prepared | None, *,
-                  settings: Settings, progress: bool) -> Result:
-    """``result`` with UnitMem of the same model on the same items (no request: as it is)."""
+                  settings: Settings, progress: bool,
+                  first: Sequence[np.ndarray] | None = None) -> Result:
+    """``result`` with UnitMem of the same model on the same items (no request: as it is).
+
+    ``first``: view 0's values from the entropy capture's passes (:func:`first_view`).
+    """
     from infomem.scoring.unitmem import score_prepared
 
     if request is None or prep is None:
@@ -126,6 +162,6 @@ def with_unit_mem(result: Result, request: UnitMemRequest | None, prep: Prepared
     report = score_prepared(prep, augmentations=request.augmentations, augment=request.augment,
                             layers=request.layers, seed=settings.seed,
                             max_samples=settings.max_samples, max_length=settings.max_length,
-                            batch_size=settings.batch_size, progress=progress)
+                            batch_size=settings.batch_size, progress=progress, first=first)
     timings = {**result.timings, "unitmem": round(time.perf_counter() - t0, 4)}
     return dataclasses.replace(result, unitmem=report, timings=timings)

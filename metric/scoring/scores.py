@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 import warnings
 from collections.abc import Sequence
+from contextlib import AbstractContextManager
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -15,11 +16,11 @@ import numpy as np
 
 from infomem import estimators
 from infomem.activations.data import fingerprint, load_inputs, subsample
-from infomem.activations.hooks import Activations, capture, capture_module
+from infomem.activations.hooks import Activations, Recorder, capture, capture_module, capture_with
 from infomem.errors import InvalidInputError
 from infomem.estimators._validation import check_device, resolve_backend
 from infomem.options import check_options, default, settings_conflict, split_options
-from infomem.scoring import distributed
+from infomem.scoring import distributed, measures
 from infomem.scoring.diagnostics import diagnose
 from infomem.scoring.measures import plan_measures, prepare_unit_mem, with_unit_mem
 from infomem.scoring.result import LayerSummary, Result
@@ -339,7 +340,9 @@ def score(
     prep = prepare_unit_mem(unitmem, loaded, data.items, settings=settings, data_info=data.info)
 
     t0 = time.perf_counter()
-    acts = _capture(loaded, data.items, settings, ctx, progress)
+    acts, recorders = _capture(loaded, data.items, settings, ctx, progress,
+                               measures.unit_mem_hooks(prep))
+    first = measures.first_view(prep, recorders)  # UnitMem's view 0, recorded by the same passes
     timings["capture"] = time.perf_counter() - t0
     model_info = {**loaded.info, "pooling": acts.info.get("pooling")}
     data_info = {**data.info, "n_truncated": acts.info.get("n_truncated", 0)}
@@ -349,7 +352,7 @@ def score(
     result = score_activations(acts, settings, model_info=model_info, data_info=data_info,
                                progress=progress, mi_device=mi_device, timings=timings,
                                ctx=ctx, **scoring)
-    return with_unit_mem(result, unitmem, prep, settings=settings, progress=progress)
+    return with_unit_mem(result, unitmem, prep, settings=settings, progress=progress, first=first)
 
 
 def _check_finite_rows(array: np.ndarray) -> None:
@@ -375,12 +378,13 @@ def _check_sample_size(n: int, settings: Settings) -> None:
 def _capture(
     loaded: Any, items: list[Any], settings: Settings,
     ctx: distributed.DistContext | None, progress: bool,
-) -> Activations:
-    """Capture all items here, or this rank's batches gathered from every rank."""
+    extra: list[AbstractContextManager[Recorder]],
+) -> tuple[Activations, list[Recorder]]:
+    """Capture all items here (``extra`` hooks too), or this rank's batches from every rank."""
     options = {"pooling": settings.pooling, "layers": settings.layers,
                "batch_size": settings.batch_size, "max_length": settings.max_length}
     if ctx is None:
-        return capture(loaded, items, progress=progress, **options)
+        return capture_with(loaded, items, extra, progress=progress, **options)
     mine = distributed.batch_shard(len(items), settings.batch_size, ctx.rank, ctx.world)
     if not mine:
         raise InvalidInputError(
@@ -390,4 +394,4 @@ def _capture(
     local = capture(loaded, [items[i] for i in mine], progress=progress, **options)
     parts = ctx.all_gather(local.values)
     values = distributed.merge_batches(parts, len(items), settings.batch_size)
-    return Activations(values, local.layer_names, local.layer_sizes, local.info)
+    return Activations(values, local.layer_names, local.layer_sizes, local.info), []

@@ -195,8 +195,13 @@ def _augment_name(views: int, augment: Augment | None, modality: str) -> str:
 def score_prepared(prep: Prepared, *, augmentations: int, augment: Augment | None,
                    layers: tuple[str, ...] | None, seed: int, max_samples: int,
                    max_length: int, batch_size: int, progress: bool,
-                   timings: dict[str, float] | None = None) -> UnitMemReport:
-    """Capture A views of the prepared items, score every unit, and build the report."""
+                   timings: dict[str, float] | None = None,
+                   first: Sequence[np.ndarray] | None = None) -> UnitMemReport:
+    """Capture A views of the prepared items, score every unit, and build the report.
+
+    ``first``: view 0's values when another capture's passes recorded them
+    (:func:`infomem.score` shares its entropy pass); then only views 2..A run here.
+    """
     timings = dict(timings or {})
     t0 = time.perf_counter()
     augment_name = _augment_name(augmentations, augment, prep.modality)
@@ -205,7 +210,7 @@ def score_prepared(prep: Prepared, *, augmentations: int, augment: Augment | Non
     with prep.lock:
         means = capture_views(prep.run, prep.forward, prep.items, prep.targets,
                               views=augmentations, augment=augment, seed=seed,
-                              batch_size=batch_size, progress=progress)
+                              batch_size=batch_size, progress=progress, first=first)
     timings["capture"] = time.perf_counter() - t0
     texts = prep.items if prep.modality == "text" else None
     per_layer = tuple(layer_unit_mem(t, m, texts=texts)
