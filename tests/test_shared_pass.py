@@ -37,29 +37,27 @@ def _same_unit_mem(got, want) -> None:
         np.testing.assert_array_equal(a.argmax, b.argmax)
 
 
+def _check_against_separate_runs(model, items, views: int) -> None:
+    """score(measures=(entropy, mi, unitmem)) equals score(entropy, mi) + unit_mem_score."""
+    both = score(model, items, measures=("entropy", "mi", "unitmem"), augmentations=views,
+                 progress=False, **ENTROPY_MI)
+    plain = score(model, items, measures=("entropy", "mi"), progress=False, **ENTROPY_MI)
+    alone = unit_mem_score(model, items, augmentations=views, progress=False, **SAMPLE)
+    _same_scores(both, plain)
+    _same_unit_mem(both.unitmem, alone)
+
+
 @pytest.mark.parametrize("views", [1, 2])
 @pytest.mark.parametrize("name", ["tiny_bert", "tiny_gpt2"])
 def test_one_pass_equals_two_on_transformers(name, views, texts, request):
-    path = str(request.getfixturevalue(name))
-    items = texts * 4
-    both = score(path, items, measures=("entropy", "mi", "unitmem"), augmentations=views,
-                 progress=False, **ENTROPY_MI)
-    plain = score(path, items, measures=("entropy", "mi"), progress=False, **ENTROPY_MI)
-    alone = unit_mem_score(path, items, augmentations=views, progress=False, **SAMPLE)
-    _same_scores(both, plain)
-    _same_unit_mem(both.unitmem, alone)
+    _check_against_separate_runs(str(request.getfixturevalue(name)), texts * 4, views)
 
 
 @pytest.mark.parametrize("views", [1, 2])
 def test_a_plain_module_equals_the_separate_scores(views):
     mlp = factories.tiny_mlp()
     x = torch.from_numpy(np.random.default_rng(1).normal(size=(60, 10)).astype(np.float32))
-    both = score(mlp, x, measures=("entropy", "mi", "unitmem"), augmentations=views,
-                 progress=False, **ENTROPY_MI)
-    plain = score(mlp, x, measures=("entropy", "mi"), progress=False, **ENTROPY_MI)
-    alone = unit_mem_score(mlp, x, augmentations=views, progress=False, **SAMPLE)
-    _same_scores(both, plain)
-    _same_unit_mem(both.unitmem, alone)
+    _check_against_separate_runs(mlp, x, views)
 
 
 def _forward_passes(loaded, **kwargs) -> int:
