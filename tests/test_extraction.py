@@ -249,6 +249,7 @@ def test_counts_records_and_json_round_trip(gpt2, tokenizer):
     assert result.min_k_p_value is not None and 0 <= result.min_k_auc <= 1
     assert result.data == {"kind": "texts", "n_used": 5, "fingerprint": fingerprint(texts)}
     assert result.reference_data["n_used"] == 4
+    assert result.versions["infomem"] and result.versions["torch"]
     again = ExtractionResult.from_dict(json.loads(json.dumps(result.to_dict())))
     assert again == result
     written_before = {k: v for k, v in result.to_dict().items() if "data" not in k}

@@ -159,7 +159,7 @@ def test_library_versions_name_infomem_without_package_metadata(monkeypatch):
     from importlib import metadata
 
     import infomem
-    from infomem.scoring import scores
+    from infomem.scoring import provenance
 
     real = metadata.version
 
@@ -168,6 +168,6 @@ def test_library_versions_name_infomem_without_package_metadata(monkeypatch):
             raise metadata.PackageNotFoundError(name)
         return real(name)
 
-    monkeypatch.setattr(scores.metadata, "version", version)
-    versions = scores.library_versions()
+    monkeypatch.setattr(provenance.metadata, "version", version)
+    versions = provenance.library_versions()
     assert versions["infomem"] == infomem.__version__ and versions["torch"] == real("torch")

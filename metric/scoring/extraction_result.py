@@ -15,6 +15,7 @@ import numpy as np
 
 from infomem.estimators.membership import mann_whitney, wilson_interval
 from infomem.scoring.files import FileFormat, JsonFile
+from infomem.scoring.provenance import library_versions
 
 __all__ = ["ExtractionRecord", "ExtractionResult", "summarize", "FORMAT", "FORMAT_VERSION"]
 
@@ -80,6 +81,7 @@ class ExtractionResult(JsonFile):
     model: dict[str, Any] = field(default_factory=dict)  # id, architecture, num_parameters
     data: dict[str, Any] = field(default_factory=dict)  # the candidates: source, n, fingerprint
     reference_data: dict[str, Any] = field(default_factory=dict)  # the reference split, alike
+    versions: dict[str, str] = field(default_factory=dict)  # infomem, torch, transformers...
     timings: dict[str, float] = field(default_factory=dict)  # decode_seconds, score_seconds
 
     def summary(self) -> dict[str, Any]:
@@ -147,5 +149,5 @@ def summarize(
         mean_min_k_prob=float(np.mean([r.min_k_prob for r in records])),
         n_texts=n_texts, n_used=len(records), n_skipped=n_texts - len(records), records=records,
         settings=settings, model=model, timings=timings, activations=activations, data=data,
-        reference_data=reference_data, **tests,
+        reference_data=reference_data, versions=library_versions(), **tests,
     )

@@ -8,7 +8,6 @@ import warnings
 from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
@@ -23,28 +22,14 @@ from infomem.options import check_options, default, settings_conflict, split_opt
 from infomem.scoring import distributed, measures
 from infomem.scoring.diagnostics import diagnose
 from infomem.scoring.measures import plan_measures, prepare_unit_mem, with_unit_mem
+from infomem.scoring.provenance import library_versions
 from infomem.scoring.result import LayerSummary, Result
 from infomem.scoring.settings import Settings
 
-__all__ = ["score", "score_activations", "mi_neuron_indices", "library_versions"]
+__all__ = ["score", "score_activations", "mi_neuron_indices"]
 
-_VERSIONED = ("torch", "transformers", "numpy", "scipy", "numba", "accelerate", "datasets")
 SCORE_GROUPS = ("settings", "loading", "inputs", "run", "unitmem")  # catalogue groups score() takes
 _NOTCH = 1.57  # McGill et al. (1978): notched-box ~95% interval for the median
-
-
-def library_versions() -> dict[str, str]:
-    """Versions of infomem (its own attribute: a vendored copy has no package metadata)
-    and of the libraries the numbers depend on."""
-    from infomem import __version__
-
-    out = {"infomem": __version__}
-    for name in _VERSIONED:
-        try:
-            out[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            continue
-    return out
 
 
 def mi_neuron_indices(layer_sizes: Sequence[int], settings: Settings) -> np.ndarray:

@@ -43,7 +43,7 @@ from infomem.errors import InvalidInputError
 from infomem.estimators.unitmem import UNIT_MEM_THRESHOLDS, UNIT_MEM_TOP_K
 from infomem.options import check_options, default, split_options
 from infomem.scoring.measures import check_views
-from infomem.scoring.scores import library_versions
+from infomem.scoring.provenance import library_versions
 from infomem.scoring.unitmem_report import LayerUnitMem, UnitExample, UnitMemReport
 
 __all__ = ["unit_mem_score", "layer_unit_mem", "prepare", "score_prepared", "Prepared",
