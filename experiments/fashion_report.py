@@ -61,8 +61,8 @@ Written while the run goes on (colored seed 0 complete; seeds 1-2 not started).
   collapsed neurons, the later ones 0.24-0.46 with 12-97% collapsed per layer: the
   checkpoint epoch, not only e, sets the scores, so the best-checkpoint rule confounds
   training length with the shortcut.
-- Far fewer neurons collapse in layers 1 and 3 than with L2 (0-35% / 0-30% against
-  73-83% / 65-76%), but layer 2 stays 85-97% collapsed for e = 0.125 and 0.25.
+- For e > 0 far fewer neurons collapse in layers 1 and 3 than with L2 (0-35% / 0-30%
+  against 73-83% / 65-76%), but layer 2 stays 85-97% collapsed for e = 0.125 and 0.25.
 - Mean MI is highest for the pure shortcut (1.08 at e = 0, 0.10-0.16 otherwise), as the
   paper expects, but does not order e = 0.125 ... 0.5.
 """
