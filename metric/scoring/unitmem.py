@@ -30,6 +30,7 @@ import numpy as np
 
 from infomem import estimators
 from infomem.activations.data import fingerprint, load_inputs, subsample
+from infomem.activations.models import is_plain_module
 from infomem.activations.unitmem import (
     Runner,
     Target,
@@ -99,13 +100,6 @@ def _thumbnails(items: Sequence[Any], layers: Sequence[LayerUnitMem]) -> dict[in
     return out
 
 
-def _is_plain_module(model: Any) -> bool:
-    import torch
-    from transformers import PreTrainedModel
-
-    return isinstance(model, torch.nn.Module) and not isinstance(model, PreTrainedModel)
-
-
 def _module_inputs(inputs: Any, source: dict[str, Any], max_samples: int,
                    seed: int) -> tuple[np.ndarray, dict[str, Any]]:
     """The S x F rows a plain torch module is scored on, subsampled like the other inputs."""
@@ -148,7 +142,7 @@ def prepare(source: Any, items: Sequence[Any], *, layers: tuple[str, ...] | None
     Runs no forward pass, so a model without a usable activation module is refused here,
     before any capture (:func:`infomem.score` calls it before its entropy capture too).
     """
-    if _is_plain_module(source):
+    if is_plain_module(source):
         name = type(source).__name__
         return Prepared(list(items), "tensor", source, module_runner(source),
                         find_targets(source, layers, in_blocks=False), contextlib.nullcontext(),
@@ -166,7 +160,7 @@ def _load(model: Any, inputs: Any, tokenizer: Any, layers: tuple[str, ...] | Non
     """Load the model and inputs as :func:`infomem.score` does, then :func:`prepare`."""
     from infomem.activations.models import LoadedModel, load_model, wrap_model
 
-    if _is_plain_module(model):
+    if is_plain_module(model):
         rows, data_info = _module_inputs(inputs, source, max_samples, seed)
         return prepare(model, list(rows), layers=layers, max_length=max_length,
                        data_info=data_info)
