@@ -58,6 +58,7 @@ def test_score_table(tiny_bert, texts_file, capsys):
                  "--mi-estimator", "binned"]) == 0
     shown = capsys.readouterr().out
     assert "layer.0" in shown and "mean entropy" in shown and "S=20" in shown
+    assert "…" not in shown  # piped: the table keeps its width, no cell is cut
 
 
 @pytest.mark.parametrize(

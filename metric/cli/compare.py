@@ -115,8 +115,10 @@ def _cmd_compare(args: argparse.Namespace) -> int:
         return 0
     from rich.console import Console
 
+    from infomem.presentation.tables import print_table
+
     console = Console()
-    console.print(comparison.table())
+    print_table(console, comparison.table())
     if args.plot:
         console.print(f"saved {args.plot}", style="dim")
     return 0

@@ -129,6 +129,8 @@ def print_extraction(result: Any) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from infomem.presentation.tables import print_table
+
     s = result.settings
     table = Table(title=f"{result.model.get('id')} · prefix {s.get('prefix_tokens')} / suffix "
                   f"{s.get('suffix_tokens')} tokens · Min-K% k = {s.get('min_k')}")
@@ -144,7 +146,7 @@ def print_extraction(result: Any) -> None:
                       f"{result.reference_mean_matched_fraction:.3f}",
                       f"{result.reference_mean_min_k_prob:.3f}")
     console = Console()
-    console.print(table)
+    print_table(console, table)
     if result.n_skipped:
         console.print(f"{result.n_skipped} of {result.n_texts} texts were shorter than prefix + "
                       "suffix tokens and were skipped.", style="dim")
@@ -170,6 +172,8 @@ def print_activations(comparison: dict[str, Any], console: Any) -> None:
     """Entropy and MI of the extracted vs the non-extracted texts, and the probe's AUC."""
     from rich.table import Table
 
+    from infomem.presentation.tables import print_table
+
     if comparison.get("skipped"):
         console.print(f"activations: skipped: {comparison['skipped']}")
         return
@@ -183,7 +187,7 @@ def print_activations(comparison: dict[str, Any], console: Any) -> None:
                           ("difference", "difference", "")):
         row = comparison[key]
         table.add_row(label, str(n), _with_interval(row, "mean_entropy"), _with_interval(row, "mean_mi"))
-    console.print(table)
+    print_table(console, table)
     probe = comparison["probe"]
     console.print(f"linear probe on {probe['n_features']} activations: held-out AUC {probe['auc']:.3f} "
                   f"(sd {probe['auc_sd']:.3f} over {probe['folds']} stratified folds; 0.5 = no "

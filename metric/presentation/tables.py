@@ -11,7 +11,22 @@ if TYPE_CHECKING:
     from infomem.scoring.result import Result
     from infomem.scoring.selection import Comparison
 
-__all__ = ["print_result", "result_table", "comparison_table", "fmt", "mi_label"]
+__all__ = ["print_result", "print_table", "result_table", "comparison_table", "fmt", "mi_label"]
+
+
+def print_table(console: Any, table: Any) -> None:
+    """Print a table whole. Piped to a file or another program, rich assumes 80 columns and
+    would cut cells with "…"; there the table gets its natural width instead."""
+    from rich.measure import Measurement
+
+    width = console.width
+    if not console.is_terminal:
+        needed = Measurement.get(console, console.options.update_width(1000), table).maximum
+        console.width = max(width, needed)
+    try:
+        console.print(table)
+    finally:
+        console.width = width
 
 
 def fmt(value: float | None, digits: int = 3) -> str:
@@ -72,7 +87,7 @@ def print_result(result: Result, *, saved: Sequence[str] = ()) -> None:
     from rich.console import Console
 
     console = Console()
-    console.print(result_table(result))
+    print_table(console, result_table(result))
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in result.timings.items())
     mi = "not computed" if result.mean_mi is None else f"[bold]{fmt(result.mean_mi)}[/] nats"
     console.print(f"mean entropy [bold]{fmt(result.mean_entropy)}[/] nats · mean MI {mi} · {timing}")

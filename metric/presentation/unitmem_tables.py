@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from infomem.presentation.tables import fmt
+from infomem.presentation.tables import fmt, print_table
 
 if TYPE_CHECKING:
     from infomem.scoring.unitmem_report import UnitMemReport
@@ -67,8 +67,8 @@ def print_unit_mem(report: UnitMemReport, *, saved: list[str] | tuple[str, ...] 
     from rich.console import Console
 
     console = Console()
-    console.print(layer_table(report))
-    console.print(top_table(report))
+    print_table(console, layer_table(report))
+    print_table(console, top_table(report))
     timing = ", ".join(f"{k} {v:.1f}s" for k, v in report.timings.items())
     console.print(f"UnitMem in [0, 1]: 1 = a unit fires for one example only · {timing}",
                   style="dim")
