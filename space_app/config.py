@@ -59,7 +59,7 @@ class SpaceConfig:
     max_models: int = 4  # models scored by one Compare request
     concurrency: int = 2  # events computed at once
     max_queue: int = 16  # waiting events
-    cached_models: int = 2  # ModelCache size
+    cached_models: int = 2  # models kept loaded: per cache (Score / UnitMem, and Extraction)
     allow_local: bool = False  # local paths as model / dataset ids (off on a public Space)
     results_dataset: str | None = None  # "org/infomem-results"
     results_dir: str | None = None  # "./results"

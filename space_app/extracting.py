@@ -1,18 +1,21 @@
 """The Extraction tab's work: verbatim extraction and Min-K% of a causal LM on candidate texts.
 
 No gradio here. The request is checked first (a causal LM's id, the size cap, the texts
-and their count), then :func:`infomem.extraction` loads the model and measures; its
-errors (one-line InfomemError messages) propagate to the UI boundary.
+and their count), then the model is loaded (or taken from the tab's cache) and
+:func:`infomem.extraction` measures; its errors (one-line InfomemError messages)
+propagate to the UI boundary.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from infomem.activations.models import LoadedModel, ModelCache, wrap_model
 from infomem.errors import InvalidInputError
 from infomem.options import default
 from infomem.scoring.extraction_result import ExtractionResult
@@ -22,8 +25,8 @@ from . import guards
 from .config import ENV_VARS, SpaceConfig
 from .handlers import Progress, _no_progress, _whole, download_name, parse_lines
 
-__all__ = ["ExtractionRequest", "ExtractionView", "run_extraction", "extraction_table",
-           "TABLE_COLUMNS", "EXAMPLE_MODEL"]
+__all__ = ["ExtractionRequest", "ExtractionView", "CausalLMs", "run_extraction",
+           "extraction_table", "TABLE_COLUMNS", "EXAMPLE_MODEL"]
 
 EXAMPLE_MODEL = "HuggingFaceTB/SmolLM2-135M"  # a causal LM under the Space's default size cap
 TABLE_COLUMNS = ["split", "#", "text start", "matched fraction", "extracted", "Min-K% (nats)"]
@@ -69,6 +72,29 @@ def _model_id(text: str, space: SpaceConfig) -> str:
             f"`{EXAMPLE_MODEL}`; the embedded default, all-MiniLM-L6-v2, is an encoder.")
     guards.check_model_size(model_id, guards.estimate_parameters(model_id), space)
     return model_id
+
+
+def _load_causal_lm(model_id: str) -> LoadedModel:
+    from infomem.scoring.extraction import load_causal_lm
+
+    return wrap_model(*load_causal_lm(model_id), model_id=model_id, kind="text-decoder")
+
+
+class CausalLMs:
+    """The causal LMs the Extraction tab loaded last (the Space's `cached_models` of them):
+    loading one takes longer than measuring a few texts. Each has a lock, held while it
+    decodes, so two requests for one model run one after the other."""
+
+    def __init__(self, space: SpaceConfig) -> None:
+        self._cache = ModelCache(max_models=space.cached_models, loader=_load_causal_lm)
+        self._lock = threading.Lock()
+
+    def get(self, model_id: str) -> LoadedModel:
+        with self._lock:
+            return self._cache.get(model_id)
+
+    def __len__(self) -> int:
+        return len(self._cache)
 
 
 def _check_count(n: int, what: str, space: SpaceConfig) -> None:
@@ -156,9 +182,9 @@ def _headline(result: ExtractionResult, shared: int) -> str:
     ])
 
 
-def run_extraction(request: ExtractionRequest, space: SpaceConfig, folder: Path, *,
-                   progress: Progress = _no_progress) -> ExtractionView:
-    """Check everything cheap first, then load the causal LM and measure."""
+def run_extraction(request: ExtractionRequest, space: SpaceConfig, models: CausalLMs,
+                   folder: Path, *, progress: Progress = _no_progress) -> ExtractionView:
+    """Check everything cheap first, then load the causal LM (or take it cached) and measure."""
     import infomem
 
     prefix = _whole(request.prefix_tokens, "prefix_tokens")
@@ -169,8 +195,10 @@ def run_extraction(request: ExtractionRequest, space: SpaceConfig, folder: Path,
     reference = parse_lines(request.reference) or None
     _check_count(len(reference or ()), "reference", space)
     progress(0.05, f"loading {model_id}")
-    result = infomem.extraction(model_id, texts, prefix_tokens=prefix, suffix_tokens=suffix,
-                                min_k=min_k, reference=reference, progress=True)
+    loaded = models.get(model_id)
+    with loaded.lock:
+        result = infomem.extraction(loaded, texts, prefix_tokens=prefix, suffix_tokens=suffix,
+                                    min_k=min_k, reference=reference, progress=True)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / download_name(model_id, "extraction")
     dump_json(result.to_dict(), path)

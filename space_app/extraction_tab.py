@@ -55,6 +55,7 @@ def _form() -> dict[str, Any]:
 
 
 def extraction_tab(space: SpaceConfig, files: Files) -> None:
+    models = extracting.CausalLMs(space)
     with gr.Row():
         with gr.Column(scale=2):
             form = controls.Form(_form())
@@ -76,7 +77,7 @@ def extraction_tab(space: SpaceConfig, files: Files) -> None:
                    progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - gradio's API
                    ) -> tuple[Any, ...]:
         """Verbatim extraction rate and Min-K% of a causal LM; a membership test with a reference."""
-        view = extracting.run_extraction(request, space, files.new_folder(),
+        view = extracting.run_extraction(request, space, models, files.new_folder(),
                                          progress=progress_of(progress))
         return view.headline, view.table, view.result_path, view.scores
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -302,10 +302,16 @@ def wrap_model(
 
 
 class ModelCache:
-    """Keeps the last few loaded models, keyed by (id, revision, device map, dtype)."""
+    """Keeps the last few loaded models, keyed by (id, revision, device map, dtype).
 
-    def __init__(self, max_models: int = 2) -> None:
+    ``loader`` turns an id and its keyword arguments into a LoadedModel: :func:`load_model`
+    by default, a causal-LM loader for extraction.
+    """
+
+    def __init__(self, max_models: int = 2,
+                 loader: Callable[..., LoadedModel] | None = None) -> None:
         self.max_models = max_models
+        self.loader = load_model if loader is None else loader
         self._models: OrderedDict[tuple[Any, ...], LoadedModel] = OrderedDict()
 
     def get(self, model_id: str | Path | None = None, **kwargs: Any) -> LoadedModel:
@@ -313,7 +319,7 @@ class ModelCache:
         if key in self._models:
             self._models.move_to_end(key)
             return self._models[key]
-        loaded = load_model(model_id, **kwargs)
+        loaded = self.loader(model_id, **kwargs)
         self._models[key] = loaded
         while len(self._models) > self.max_models:
             self._models.popitem(last=False)

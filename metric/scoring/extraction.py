@@ -56,6 +56,7 @@ from infomem.scoring.settings import Settings
 
 __all__ = [
     "extraction",
+    "load_causal_lm",
     "ExtractionResult",
     "ExtractionRecord",
     "matched_fraction",
@@ -91,7 +92,7 @@ def _check_causal(model: Any) -> None:
         raise _not_causal(type(model).__name__, "a decoder without an LM head")
 
 
-def _load(model_id: str, *, device_map: Any) -> tuple[Any, Any]:
+def load_causal_lm(model_id: str, *, device_map: Any = None) -> tuple[Any, Any]:
     """AutoModelForCausalLM + AutoTokenizer, refusing non-causal configs before the weights."""
     import transformers
 
@@ -116,16 +117,18 @@ def _load(model_id: str, *, device_map: Any) -> tuple[Any, Any]:
 def _resolve(model: Any, tokenizer: Any, device_map: Any) -> tuple[Any, Any, str]:
     """(causal LM, tokenizer, display id) from an id/path, a LoadedModel or a model."""
     if isinstance(model, (str, Path)):
-        lm, tok = _load(str(model), device_map=device_map)
+        lm, tok = load_causal_lm(str(model), device_map=device_map)
         return lm, tok if tokenizer is None else tokenizer, str(model)
+    name = None
     if hasattr(model, "processor") and hasattr(model, "kind"):  # infomem.models.LoadedModel
+        name = model.info.get("id")
         model, tokenizer = model.model, model.processor if tokenizer is None else tokenizer
     _check_causal(model)
     if tokenizer is None:
         raise InvalidInputError(
             f"A loaded {type(model).__name__} needs its tokenizer: pass `tokenizer=`."
         )
-    name = getattr(model.config, "_name_or_path", "") or type(model).__name__
+    name = name or getattr(model.config, "_name_or_path", "") or type(model).__name__
     return model, tokenizer, name
 
 

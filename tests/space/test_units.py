@@ -184,6 +184,28 @@ def test_extraction_request_from_the_form() -> None:
                                         min_k=0.5)  # numbers go as sent: the library checks them
 
 
+def test_extraction_keeps_the_causal_lm_loaded(tiny_gpt2: Path, tmp_path: Path) -> None:
+    from infomem.space.extracting import CausalLMs, ExtractionRequest, run_extraction
+
+    space = SpaceConfig(allow_local=True, cached_models=1)
+    models = CausalLMs(space)
+    texts = factories_texts(16, seed=5)
+    request = ExtractionRequest(model_id=str(tiny_gpt2), texts="\n".join(texts),
+                                prefix_tokens=2, suffix_tokens=2)
+    first = run_extraction(request, space, models, tmp_path / "first")
+    assert len(models) == 1  # the request went through the cache
+    loaded = models.get(str(tiny_gpt2))
+    second = run_extraction(request, space, models, tmp_path / "second")
+    assert models.get(str(tiny_gpt2)) is loaded and len(models) == 1  # loaded once, reused
+    direct = infomem.extraction(str(tiny_gpt2), texts, prefix_tokens=2, suffix_tokens=2,
+                                progress=False)
+    assert ({k: v for k, v in first.scores.items() if k != "timings"}
+            == {k: v for k, v in second.scores.items() if k != "timings"})
+    numbers = {k: v for k, v in direct.summary().items() if isinstance(v, (int, float))}
+    assert numbers and {k: first.scores[k] for k in numbers} == pytest.approx(numbers)
+    assert first.scores["model"] == direct.summary()["model"]
+
+
 # --- leaderboard --------------------------------------------------------------------------
 
 
