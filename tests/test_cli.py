@@ -116,9 +116,12 @@ def test_score_measures_all_prints_both_and_saves_unitmem(tiny_bert, texts_file,
     out = tmp_path / "r.json"
     args = ["score", str(tiny_bert), "--file", str(texts_file), "--mi-estimator", "binned",
             "--measures", "entropy", "mi", "unitmem", "--augmentations", "2"]
-    assert main([*args, "--quiet", "--out", str(out)]) == 0
+    plot = tmp_path / "r.png"
+    assert main([*args, "--quiet", "--out", str(out), "--plot", str(plot)]) == 0
     shown = capsys.readouterr().out
     assert "mean entropy" in shown and "UnitMem · " in shown and "Top units" in shown
+    both = (plot, tmp_path / "r_unitmem.png")  # the entropy / MI figure, UnitMem's beside it
+    assert all(p.stat().st_size > 0 and f"saved {p}" in shown for p in both)
     saved = Result.from_json(out)
     assert saved.unitmem.settings["augmentations"] == 2 and saved.unitmem.n_samples == 20
     assert saved.unitmem.per_layer[0].values is not None  # --out keeps the per-unit values

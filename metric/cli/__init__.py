@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import sys
 import warnings
@@ -105,7 +106,8 @@ def _add_score(sub: Any) -> None:
     o.add_argument("--out", help="write the full result JSON here (for compare / card; with "
                    "--measures unitmem alone: the UnitMem report)")
     o.add_argument("--plot", help="save the per-layer entropy / MI figure here (.png; with "
-                   "--measures unitmem alone: the UnitMem figure)")
+                   "unitmem in --measures, its figure goes beside it as NAME_unitmem.png; "
+                   "with --measures unitmem alone: the UnitMem figure)")
     o.add_argument("--quiet", action="store_true", help="no progress bars")
     p.set_defaults(handler=_cmd_score)
 
@@ -180,25 +182,29 @@ def _cmd_score(args: argparse.Namespace) -> int:
         )
     if os.environ.get("RANK", "0") != "0":
         return 0  # one process writes and prints
-    from infomem.cli.outputs import write_or_keep
+    from infomem.cli.outputs import unitmem_figure_path, write_or_keep
     from infomem.scoring.files import jsonable
 
     saved = []
     if args.out and write_or_keep(lambda: result.to_json(args.out), what="result JSON",
                                   path=args.out, fallback_text=result.to_json):
         saved.append(args.out)
-    if args.plot and write_or_keep(lambda: result.plot(args.plot), what="plot", path=args.plot):
-        saved.append(args.plot)
-    failed = len(saved) < len([x for x in (args.out, args.plot) if x])
+    figures = [] if not args.plot else [(args.plot, result.plot)]
+    if args.plot and result.unitmem is not None:
+        figures.append((unitmem_figure_path(args.plot), result.unitmem.plot))
+    for path, draw in figures:
+        if write_or_keep(functools.partial(draw, path), what="plot", path=path):
+            saved.append(path)
+    failed = len(saved) < len(figures) + bool(args.out)
     if args.json:
         print(json.dumps(jsonable(result.summary()), indent=2))
     else:
         from infomem.presentation.tables import print_result
         from infomem.presentation.unitmem_tables import print_unit_mem
 
-        print_result(result, saved=saved)
+        print_result(result, saved=() if result.unitmem is not None else saved)
         if result.unitmem is not None:
-            print_unit_mem(result.unitmem)
+            print_unit_mem(result.unitmem, saved=saved)
     ours = (str(w.message) for w in caught if issubclass(w.category, UserWarning))
     for message in dict.fromkeys(ours):
         if message not in result.warnings or args.json:

@@ -120,5 +120,5 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     console = Console()
     print_table(console, comparison.table())
     if args.plot:
-        console.print(f"saved {args.plot}", style="dim")
+        console.print(f"saved {args.plot}", style="dim", soft_wrap=True)
     return 0

@@ -65,6 +65,12 @@ def _write_probe(target: Path) -> str | None:
     return None
 
 
+def unitmem_figure_path(plot: str) -> str:
+    """Where `score --plot NAME.png` puts the UnitMem figure: NAME_unitmem.png beside it."""
+    path = Path(plot)
+    return str(path.with_name(f"{path.stem}_unitmem{path.suffix}"))
+
+
 def write_or_keep(write: Callable[[], object], *, what: str, path: str | Path,
                   fallback_text: Callable[[], str] | None = None) -> bool:
     """Run ``write``; on an OS error say so in one line and keep the result.

@@ -109,7 +109,7 @@ def print_result(result: Result, *, saved: Sequence[str] = ()) -> None:
         style="dim",
     )
     for path in saved:
-        console.print(f"saved {path}", style="dim")
+        console.print(f"saved {path}", style="dim", soft_wrap=True)
 
 
 def _fmt_tau(value: float | None) -> str:

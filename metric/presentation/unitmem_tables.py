@@ -76,4 +76,4 @@ def print_unit_mem(report: UnitMemReport, *, saved: list[str] | tuple[str, ...] 
                   "examples (median 0), whatever their maximizer. Untrained networks score high "
                   "too: compare models of one architecture scored alike.", style="dim")
     for path in saved:
-        console.print(f"saved {path}", style="dim")
+        console.print(f"saved {path}", style="dim", soft_wrap=True)

@@ -114,7 +114,8 @@ class Result(JsonFile):
         return out
 
     def plot(self, path: str | Path | None = None) -> Any:
-        """Per-layer entropy box plots and the MI matrix; saved to `path` if given."""
+        """Per-layer entropy box plots and the MI matrix; saved to `path` if given.
+        UnitMem, when measured, has its own figure: ``result.unitmem.plot()``."""
         from infomem.presentation.plots import plot_result
 
         return plot_result(self, path)
