@@ -1,5 +1,6 @@
 """The card's verbatim-extraction block: what was measured, on which texts, the rates, the
-membership test and a verdict in plain words. Pure: ExtractionResult in, Markdown out.
+membership test, the activations of extracted vs other texts (when measured) and a verdict
+in plain words. Pure: ExtractionResult in, Markdown out.
 
 The block has its own markers (EXTRACTION_START / EXTRACTION_END), apart from the
 activation-score section, so each is replaced in place without touching the other. It
@@ -102,6 +103,47 @@ def _membership(ex: Any) -> list[str]:
             f"{_p(ex.matched_fraction_p_value)} |"]
 
 
+def _with_interval(values: dict[str, Any], key: str, *, signed: bool = False) -> str:
+    value, low, high = values.get(key), values.get(f"{key}_low"), values.get(f"{key}_high")
+    if value is None:
+        return "n/a"
+    form = "+.3f" if signed else ".3f"
+    text = format(value, form)
+    if low is not None and high is not None:
+        text += f" [{format(low, form)}, {format(high, form)}]"
+    significant = values.get(f"{key}_significant")
+    if significant is not None:
+        text += " (significant)" if significant else " (not significant)"
+    return text
+
+
+def _activations(ex: Any) -> list[str]:
+    """Entropy, MI and a probe of extracted vs other texts (`infomem extract --activations`)."""
+    found = getattr(ex, "activations", None)
+    title = "**Activations of extracted vs other candidates.**"
+    if found is None:
+        return []
+    if found.get("skipped"):
+        return [f"{title} Not compared: {found['skipped']}", ""]
+    level = f"{float(found.get('level') or 0.95):.0%}"
+    rows = [f"{title} The model's activations on the two groups, scored alike on "
+            f"{found['n_per_group']} texts each ({level} intervals; the difference is "
+            "extracted minus not, significant when its interval excludes 0):", "",
+            "| Texts | Count | Mean entropy (nats) | Mean MI (nats) |", "|---|---:|---|---|"]
+    for key, label, count in (("extracted", "Extracted", found["n_extracted"]),
+                              ("not_extracted", "Not extracted", found["n_not_extracted"]),
+                              ("difference", "Difference", "")):
+        signed = key == "difference"
+        rows.append(f"| {label} | {count} | {_with_interval(found[key], 'mean_entropy', signed=signed)}"
+                    f" | {_with_interval(found[key], 'mean_mi', signed=signed)} |")
+    probe = found["probe"]
+    rows += ["", f"A linear probe on the {probe['n_features']} recorded activations tells the groups apart "
+             f"with held-out AUC {number(probe['auc'], 3)} (sd {number(probe['auc_sd'], 3)} over "
+             f"{probe['folds']} folds; 0.5 = no separation). This is association: extracted texts "
+             "may also differ in length, frequency or how often they were seen.", ""]
+    return rows
+
+
 def _verdict(ex: Any) -> str:
     if not ex.n_extracted:
         text = (f"None of the {ex.n_used} candidate texts came out word for word (the rate is "
@@ -134,10 +176,11 @@ def render_extraction(extraction: Any, *, result_path: str | None = None,
         "## Verbatim extraction (infomem)",
         "",
         "*A separate measurement from infomem's activation scores: whether the model writes "
-        "out candidate texts word for word. It reads the model's generated tokens, not its "
-        "activations.*",
+        "out candidate texts word for word. It reads the model's generated tokens"
+        + (", and compares the activations of the texts it wrote out with the others'.*"
+           if getattr(ex, "activations", None) else ", not its activations.*"),
         "",
-        _what(ex), "", _data(ex), "", *_rates(ex), "", *_membership(ex), "",
+        _what(ex), "", _data(ex), "", *_rates(ex), "", *_membership(ex), "", *_activations(ex),
         f"**Verdict.** {_verdict(ex)}",
         "",
     ]

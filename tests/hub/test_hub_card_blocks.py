@@ -7,8 +7,10 @@ from __future__ import annotations
 import dataclasses
 import json
 
+import numpy as np
 import pytest
 
+from infomem.activations.hooks import Activations
 from infomem.errors import InvalidInputError, ResultFormatError
 from infomem.hub.card_extraction import render_extraction
 from infomem.hub.card_text import (
@@ -21,6 +23,7 @@ from infomem.hub.card_text import (
 )
 from infomem.hub.card_unitmem import UNITMEM_CAVEAT
 from infomem.hub.cards import annotate_card_file
+from infomem.scoring.extraction_activations import compare_groups, comparison_settings
 from infomem.scoring.files import dump_json
 from infomem.scoring.result import Result
 from tests.hub.real_results import SHORT
@@ -113,6 +116,27 @@ def test_the_verdict_weighs_the_reference(extracted):
     assert "but also 50.0% of the reference texts" in render_extraction(shared)
     weak = dataclasses.replace(tested, min_k_p_value=0.4)
     assert "Min-K% does not separate the candidates" in render_extraction(weak)
+
+
+@pytest.mark.filterwarnings("ignore:.*(examples|bins|KSG)")  # small S, said in the result
+def test_extraction_block_shows_the_activation_comparison(extracted):
+    tested, _plain = extracted
+    rng = np.random.default_rng(3)
+    collapsed = np.round(rng.normal(size=(40, 16)))  # few distinct values: lower entropy
+    collapsed[:, 0] += 4.0  # and a direction a linear probe can read
+    values = np.vstack([collapsed, rng.normal(size=(40, 16))]).astype(np.float32)
+    acts = Activations(values, ("block0", "block1"), (8, 8))
+    found = compare_groups(acts, np.arange(80) < 40, comparison_settings())
+    block = render_extraction(dataclasses.replace(tested, activations=found))
+    diff = found["difference"]
+    assert "compares the activations of the texts it wrote out" in block
+    assert f"| Extracted | 40 | {found['extracted']['mean_entropy']:.3f} [" in block
+    assert (f"| Difference |  | {diff['mean_entropy']:+.3f} [{diff['mean_entropy_low']:+.3f}, "
+            f"{diff['mean_entropy_high']:+.3f}] (significant) |") in block
+    assert diff["mean_entropy"] < 0 and f"held-out AUC {found['probe']['auc']:.3f}" in block
+    skipped = compare_groups(acts, np.arange(80) < 5, comparison_settings())
+    block = render_extraction(dataclasses.replace(tested, activations=skipped))
+    assert f"Not compared: {skipped['skipped']}" in block and "| Not extracted |" not in block
 
 
 def test_extraction_only_card_keeps_the_header_and_needs_no_result(tmp_path, files):
