@@ -56,6 +56,33 @@ def test_local_files(tmp_path):
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
+def test_json_files_in_each_layout(tmp_path):
+    texts = [f"text {i}" for i in range(4)]
+    layouts = {"records.json": [{"id": i, "text": t} for i, t in enumerate(texts)],
+               "columns.json": {"id": list(range(4)), "text": texts}, "strings.json": texts}
+    for name, content in layouts.items():
+        (tmp_path / name).write_text(json.dumps(content), encoding="utf-8")
+        assert load_inputs(file=tmp_path / name).items == texts, name
+
+
+@pytest.mark.parametrize(
+    "name, content, message",
+    [("e.csv", "", "'e.csv' is empty: nothing to score"),
+     ("h.csv", "text\n", "'h.csv' holds no rows: nothing to score. Write a header row"),
+     ("l.json", "[]", "'l.json' holds no rows"),
+     ("b.json", "{not json", "'b.json' cannot be read as a json table: JSON parse error"),
+     ("b.jsonl", '{"text": "a"}\nnot json\n', "cannot be read as a jsonl table: .* in row 1. "
+                                                 "Write one JSON object per line"),
+     ("b.parquet", "hello", "'b.parquet' cannot be read as a parquet table: Parquet")],
+)
+def test_unreadable_tables_give_one_line_errors(tmp_path, name, content, message):
+    (tmp_path / name).write_text(content, encoding="utf-8")
+    for source in ({"file": tmp_path / name}, {"dataset": str(tmp_path / name)}):
+        with pytest.raises(DataError, match=message) as err:
+            load_inputs(**source)
+        assert "\n" not in str(err.value)
+
+
 def test_dataset_directory_splits_and_columns(tmp_path):
     import datasets
 

@@ -4,6 +4,7 @@ or the bundled default text sample; subsampled to `max_samples` with a fixed see
 from __future__ import annotations
 
 import hashlib
+import logging
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -99,16 +100,14 @@ def _load_dataset(
     import datasets
 
     path = Path(dataset)
+    if path.is_file():
+        if path.suffix.lower() not in _TABLE_SUFFIXES:
+            raise DataError(f"{dataset!r} is a file, not a dataset; pass it with `file=` / "
+                            "`--file` (read as text, one example per line).")
+        return _load_table_file(path), split or "train"
     try:
         if path.is_dir() and ((path / "state.json").exists() or (path / "dataset_dict.json").exists()):
             loaded = datasets.load_from_disk(str(path))
-        elif path.is_file() and path.suffix.lower() not in _TABLE_SUFFIXES:
-            raise DataError(f"{dataset!r} is a file, not a dataset; pass it with `file=` / "
-                            "`--file` (read as text, one example per line).")
-        elif path.is_file():
-            builder = _TABLE_SUFFIXES[path.suffix.lower()]
-            extra = {"delimiter": "\t"} if path.suffix.lower() == ".tsv" else {}
-            loaded = datasets.load_dataset(builder, data_files=str(path), **extra)
         else:
             loaded = datasets.load_dataset(dataset, config, revision=revision, streaming=streaming)
     except (FileNotFoundError, ConnectionError) as e:
@@ -131,7 +130,59 @@ def _load_dataset(
     return loaded, split or "train"
 
 
-def _first_line(e: Exception) -> str:
+def _load_table_file(path: Path) -> Any:
+    """A local .csv/.tsv/.json/.jsonl/.parquet table as a Dataset, or a one-line DataError
+    naming the file and what is wrong with it (empty, no rows, not parseable)."""
+    import datasets
+    from datasets.exceptions import DatasetGenerationError
+
+    suffix = path.suffix.lower()
+    what = f"Input file {path.name!r}"
+    if path.stat().st_size == 0:
+        raise DataError(f"{what} is empty: nothing to score.")
+    extra = {"delimiter": "\t"} if suffix == ".tsv" else {}
+    log = logging.getLogger("datasets")  # it logs the parse error we raise in one line
+    level = log.level
+    log.setLevel(logging.CRITICAL)
+    try:
+        loaded = datasets.load_dataset(_TABLE_SUFFIXES[suffix], data_files=str(path),
+                                       split="train", **extra)
+    except (DatasetGenerationError, ValueError) as e:  # a parser's error is the cause
+        if "corresponds to no data" in str(e):  # datasets' words for a table without rows
+            raise DataError(f"{what} holds no rows: nothing to score. "
+                            f"{_TABLE_FORMS[suffix]}") from e
+        raise DataError(f"{what} cannot be read as a {suffix[1:]} table: "
+                        f"{_first_line(e.__cause__ or e)}. {_TABLE_FORMS[suffix]}") from e
+    finally:
+        log.setLevel(level)
+    if loaded.num_rows == 0:
+        raise DataError(f"{what} holds no rows: nothing to score. {_TABLE_FORMS[suffix]}")
+    return _json_columns(loaded) if suffix == ".json" else loaded
+
+
+_JSON_FORM = ('Write a list of records ([{"text": ...}, ...]), an object of equal-length '
+              'columns ({"text": [...]}) or a list of strings.')
+_TABLE_FORMS = {".csv": "Write a header row, then one row per example.",
+                ".tsv": "Write a header row, then one tab-separated row per example.",
+                ".json": _JSON_FORM, ".jsonl": "Write one JSON object per line.",
+                ".parquet": "Write it with pandas or pyarrow (to_parquet)."}
+
+
+def _json_columns(ds: Any) -> Any:
+    """A .json file holding one object of equal-length lists ({"text": [...], ...}), which
+    datasets reads as a single row, as the table of columns it is."""
+    import datasets
+
+    if ds.num_rows != 1:
+        return ds
+    row = ds[0]
+    lengths = {len(v) if isinstance(v, list) else None for v in row.values()}
+    if len(lengths) != 1 or None in lengths:
+        return ds
+    return datasets.Dataset.from_dict(row)
+
+
+def _first_line(e: BaseException) -> str:
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
 
