@@ -193,17 +193,29 @@ def score_mlp_ablations(model: Any, inputs: np.ndarray, *, label: str) -> dict[s
     """Entropy-only scores of one capture under each of :data:`ABLATIONS`."""
     import torch
 
-    from infomem.activations.hooks import Activations, capture_module
+    from infomem.activations.hooks import capture_module
+
+    return ablation_scores(capture_module(model, torch.as_tensor(inputs)), inputs, label=label,
+                           architecture=type(model).__name__)
+
+
+def ablation_scores(acts: Any, inputs: np.ndarray, *, label: str, architecture: str,
+                    relu_neurons: int | None = None) -> dict[str, Any]:
+    """Entropy-only scores of captured pre-activations under each of :data:`ABLATIONS`;
+    "post_relu" applies ReLU to the first ``relu_neurons`` columns (default: all)."""
+    from infomem.activations.hooks import Activations
     from infomem.scoring.scores import score_activations
     from infomem.scoring.settings import Settings
 
-    acts = capture_module(model, torch.as_tensor(inputs))
-    post = Activations(np.maximum(acts.values, 0), acts.layer_names, acts.layer_sizes, acts.info)
-    model_info = {"id": label, "architecture": type(model).__name__, "kind": "module"}
+    post_values = acts.values.copy()
+    relu = slice(None, relu_neurons)
+    post_values[:, relu] = np.maximum(post_values[:, relu], 0)
+    post = Activations(post_values, acts.layer_names, acts.layer_sizes, acts.info)
+    model_info = {"id": label, "architecture": architecture, "kind": "module"}
     data_info = {"kind": "tensor", "n_used": len(inputs), "fingerprint": fingerprint(inputs)}
     return {
         name: score_activations(post if name == "post_relu" else acts,
-                                Settings(mi_estimator="none", **knobs),
+                                Settings(mi_estimator="none", max_samples=len(inputs), **knobs),
                                 model_info=model_info, data_info=data_info)
         for name, knobs in ABLATIONS.items()
     }

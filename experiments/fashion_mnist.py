@@ -214,17 +214,50 @@ def capture_with_logits(model: Any, x_val: np.ndarray) -> Any:
                        (*hidden.layer_sizes, logits.shape[1]), hidden.info)
 
 
-def score(model: Any, x_val: np.ndarray, label: str) -> Any:
+def score(model: Any, x_val: np.ndarray, label: str, *, mi: bool = True) -> Any:
     from infomem.scoring.scores import score_activations
     from infomem.scoring.settings import Settings
 
     acts = capture_with_logits(model, x_val)
-    settings = Settings(max_samples=len(x_val), mi_neurons_per_layer=None)
+    settings = Settings(max_samples=len(x_val), mi_neurons_per_layer=None,
+                        mi_estimator="ksg" if mi else "none")
     return score_activations(
         acts, settings,
         model_info={"id": label, "architecture": "MLP-3x256", "kind": "module"},
         data_info={"kind": "tensor", "n_used": len(x_val),
                    "fingerprint": common.fingerprint(x_val)})
+
+
+def score_ablations(model: Any, x_val: np.ndarray, label: str) -> dict[str, Any]:
+    """Entropy-only re-scores of the same capture (common.ABLATIONS): bin ranges per layer
+    or per neuron, and post-ReLU hidden layers (the logits stay as they are)."""
+    acts = capture_with_logits(model, x_val)
+    return common.ablation_scores(acts, x_val, label=label, architecture="MLP-3x256",
+                                  relu_neurons=sum(acts.layer_sizes[:-1]))
+
+
+def add_ablations(path: Path, setup: str, e: float, seed: int, checkpoint: Path) -> bool:
+    """Add the ablation scores to a finished model's run file, from the best weights in
+    its training checkpoint (no retraining); False when the checkpoint is gone."""
+    import torch
+
+    saved = json.loads(path.read_text())
+    if "ablations" in saved:
+        return True
+    if not checkpoint.exists():
+        return False
+    model = make_model(setup, seed)
+    model.load_state_dict(torch.load(checkpoint, weights_only=False)["state"]["best"])
+    x_val = make_data(setup, e, seed)["val"][0].reshape(10_000, -1)
+    label = f"{setup} e={e:g}/seed={seed}"
+    again = score(model.eval(), x_val, label, mi=False)
+    if abs(again.mean_entropy - saved["result"]["mean_entropy"]) > 1e-12:
+        raise SystemExit(f"{checkpoint} does not hold the model scored in {path} (mean entropy "
+                         f"{again.mean_entropy} vs {saved['result']['mean_entropy']})")
+    found = score_ablations(model, x_val, label)
+    saved["ablations"] = {name: json.loads(r.to_json()) for name, r in found.items()}
+    path.write_text(json.dumps(saved))
+    return True
 
 
 def run_one(setup: str, e: float, seed: int, args: argparse.Namespace) -> common.Run:
@@ -235,8 +268,9 @@ def run_one(setup: str, e: float, seed: int, args: argparse.Namespace) -> common
     path = runs_folder(args.out, args.l2) / f"{name}.json"
     if path.exists():
         saved = json.loads(path.read_text())
+        results = {"validation": saved["result"], **saved.get("ablations", {})}
         return common.Run(e, seed, saved["metrics"],
-                          {"validation": Result.from_dict(saved["result"])})
+                          {k: Result.from_dict(v) for k, v in results.items()})
     print(f"{name}: training (cap {args.max_epochs} epochs)", flush=True)
     model, metrics = train(setup, e, seed, max_epochs=args.max_epochs, l2=args.l2,
                            checkpoint=args.cache / f"{name}{variant(args.l2)}.pt")
@@ -245,12 +279,15 @@ def run_one(setup: str, e: float, seed: int, args: argparse.Namespace) -> common
     result = score(model, x_val, f"{setup} e={e:g}/seed={seed}")
     metrics["score_minutes"] = (time.perf_counter() - t0) / 60
     path.parent.mkdir(parents=True, exist_ok=True)
+    ablations = score_ablations(model, x_val, f"{setup} e={e:g}/seed={seed}")
     path.write_text(json.dumps({"metrics": metrics, "max_epochs": args.max_epochs, "l2": args.l2,
-                                "result": json.loads(result.to_json())}))
+                                "result": json.loads(result.to_json()),
+                                "ablations": {k: json.loads(r.to_json())
+                                              for k, r in ablations.items()}}))
     print(f"{name}: val acc {metrics['val_acc']:.4f} (epoch {metrics['best_epoch']:.0f}), "
           f"H {result.mean_entropy:.3f}, MI {result.mean_mi:.4f}, "
           f"{metrics['train_minutes']:.1f} + {metrics['score_minutes']:.1f} min", flush=True)
-    return common.Run(e, seed, metrics, {"validation": result})
+    return common.Run(e, seed, metrics, {"validation": result, **ablations})
 
 
 def variant(l2: float) -> str:
@@ -270,8 +307,9 @@ def load_runs(out: Path, l2: float = L2) -> dict[str, list[common.Run]]:
     for path in sorted(runs_folder(out, l2).glob("*.json")):
         setup, e, seed = path.stem.split("_")
         saved = json.loads(path.read_text())
+        results = {"validation": saved["result"], **saved.get("ablations", {})}
         runs[setup].append(common.Run(float(e[1:]), int(seed[4:]), saved["metrics"],
-                                      {"validation": Result.from_dict(saved["result"])}))
+                                      {k: Result.from_dict(v) for k, v in results.items()}))
     return runs
 
 
@@ -288,6 +326,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cache", type=Path, default=common.RESULTS / "cache" / "fashion")
     parser.add_argument("--report-only", action="store_true",
                         help="write the report from the finished models, train nothing")
+    parser.add_argument("--ablate", action="store_true",
+                        help="add the entropy-only ablation scores to finished models that "
+                        "lack them (from their cached checkpoints), then write the report")
     args = parser.parse_args(argv)
     common.limit_threads()
     import torch
@@ -297,7 +338,13 @@ def main(argv: Sequence[str] | None = None) -> None:
     # below 1.2e-38 only.
     torch.set_flush_denormal(True)
     import infomem.scoring.scores  # noqa: F401 - load every module now, not mid-run from edited files
-    if not args.report_only:
+    if args.ablate:
+        for path in sorted(runs_folder(args.out, args.l2).glob("*.json")):
+            setup, e, seed = path.stem.split("_")
+            checkpoint = args.cache / f"{path.stem}{variant(args.l2)}.pt"
+            if not add_ablations(path, setup, float(e[1:]), int(seed[4:]), checkpoint):
+                print(f"{path.stem}: no checkpoint in {args.cache}; ablations skipped")
+    elif not args.report_only:
         for seed in args.seeds:  # seed-major: every finished seed is a full ranking
             for setup in args.setups:
                 for e in SETUPS[setup]["values"]:

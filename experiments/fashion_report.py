@@ -46,6 +46,11 @@ Written while the run goes on (colored seed 0 complete; shuffled seed 0 complete
   The e = 1 model never beats chance, so its checkpoint is from epoch 10: every layer is
   collapsed and up to 100% of values are ties, which the diagnostics flag, and its KSG MI
   of -2.86 is an artefact of the ties. The MI agreement leans on that degenerate model.
+- **No binning choice rescues entropy consistently** (entropy-only re-scores of the same
+  activations, seed 0): one bin range per neuron, the diagnostics' suggestion, lifts the
+  Colored agreement from -0.80 to 0.60 (median entropy 0.80) but lowers Shuffled from
+  -0.40 to -0.60; one range per layer and post-ReLU values do no better than the default
+  (-1.00 / -0.40). On the L2 = 0 Colored grid per-neuron ranges give 0.20 against 0.40.
 - Cost: 2-26 minutes of training per model (500 epochs; the stopping rule fired once,
   at epoch 200) and 6-55 minutes of KSG scoring (778 neurons, 302k pairs, S = 10,000),
   both depending on how loaded the 2-core machine was.
@@ -67,6 +72,8 @@ Written while the run goes on (colored seed 0 complete; seeds 1-2 not started).
   against 73-83% / 65-76%), but layer 2 stays 85-97% collapsed for e = 0.125 and 0.25.
 - Mean MI is highest for the pure shortcut (1.08 at e = 0, 0.10-0.16 otherwise), as the
   paper expects, but does not order e = 0.125 ... 0.5.
+- Entropy-only re-scores: one bin range per layer gives 0.60 (median 0.80), per neuron
+  0.20, post-ReLU 0.00: none reproduces the paper's 1.00.
 """
 N_VALUES = 5
 
@@ -91,7 +98,19 @@ def _tau_block(setup: str, runs: list[common.Run]) -> list[str]:
             f"Seeds with agreement = 1 (a perfect ranking): {'; '.join(share)}. Small-data "
             f"MNIST-5k agreement (entropy / MI), for contrast: {SMALL_DATA[setup]}.", "",
             "Per layer:", "",
-            common.layer_agreement_table(done, VARIANT, "val_acc", expect=EXPECT[setup])]
+            common.layer_agreement_table(done, VARIANT, "val_acc", expect=EXPECT[setup]),
+            *_ablation_block(setup, done)]
+
+
+def _ablation_block(setup: str, done: list[common.Run]) -> list[str]:
+    """Agreement of the entropy-only re-scores (common.ABLATIONS), once every run has them."""
+    if not all(name in r.results for r in done for name in common.ABLATIONS):
+        return []
+    return ["", "Agreement of entropy-only re-scores of the same activations (`layer_binning` / "
+            "`neuron_binning`: one bin range per layer / per neuron; `post_relu`: hidden layers "
+            "after the ReLU, global range):", "",
+            common.variant_agreement_table(done, [VARIANT, *common.ABLATIONS], "val_acc",
+                                           expect=EXPECT[setup], paper=PAPER_TAU[setup])]
 
 
 def _models_table(runs: list[common.Run]) -> str:

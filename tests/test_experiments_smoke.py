@@ -82,3 +82,16 @@ def test_fashion_protocol_data_and_report(tmp_path: Path) -> None:
     runs = fashion_mnist.load_runs(fashion_mnist.OUT)
     path = fashion_report.write(runs, tmp_path)
     assert "Colored Fashion-MNIST" in path.read_text(encoding="utf-8")
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # a constant neuron and S < 2500, on purpose
+def test_ablations_apply_the_relu_to_hidden_neurons_only() -> None:
+    from infomem.activations.hooks import Activations
+
+    values = -0.1 - np.random.default_rng(0).random((300, 2)).astype(np.float32)  # all < 0
+    acts = Activations(values, ("hidden.0", "logits"), (1, 1))
+    found = common.ablation_scores(acts, values, label="t", architecture="MLP", relu_neurons=1)
+    assert set(found) == set(common.ABLATIONS)
+    post = found["post_relu"].neuron_entropy
+    assert post[0] == 0 and post[1] > 1  # the hidden neuron is all zeros, the logit is kept
+    assert found["neuron_binning"].neuron_entropy[0] > 1 and found["post_relu"].n_samples == 300
