@@ -70,6 +70,28 @@ def memorize(model, tokenizer, texts: list[str], *, steps: int, lr: float = 1e-2
     model.eval()
 
 
+def gpt2_lm(vocab: int, seed: int = 0):
+    """A tiny random GPT-2 with an LM head and no BOS/EOS ids, in eval mode."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(seed)
+    config = GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=2, n_positions=64,
+                        bos_token_id=None, eos_token_id=None)
+    return GPT2LMHeadModel(config).eval()
+
+
+def recompute_greedy(model, prompt, steps: int) -> list[int]:
+    """Oracle: argmax of a full forward over the whole sequence at every step, no cache."""
+    import torch
+
+    ids = list(prompt)
+    with torch.no_grad():
+        for _ in range(steps):
+            ids.append(int(model(torch.tensor([ids])).logits[0, -1].argmax()))
+    return ids[len(prompt):]
+
+
 def save_tiny_t5(folder: Path, *, seed: int = 0) -> Path:
     from transformers import T5Config, T5Model
 

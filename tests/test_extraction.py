@@ -1,5 +1,5 @@
-"""Extraction: exact greedy decoding in batches, the match logic, Min-K% against the
-model's logits, Mann-Whitney and Wilson against scipy, counts and bad inputs."""
+"""Extraction: Min-K% against the model's logits, memorized texts extracted and unseen ones
+not, counts, records and the JSON round trip, models by path, and bad inputs."""
 
 from __future__ import annotations
 
@@ -10,27 +10,21 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from scipy import stats
 
 from infomem.activations.data import fingerprint
-from infomem.activations.decoding import greedy_decode, token_logprobs
+from infomem.activations.decoding import token_logprobs
 from infomem.errors import InvalidInputError, ResultFormatError
 from infomem.scoring.extraction import (
     ExtractionResult,
     _leading_special_ids,
     extraction,
     is_extracted,
-    mann_whitney,
     matched_fraction,
-    min_k_prob,
-    wilson_interval,
 )
 
 import factories
 
 WORDS = factories.WORDS
-PROMPT_LENGTHS = (3, 9, 1, 6, 12, 4, 7)  # mixed, so a batch needs left padding
-NEW_TOKENS = 8
 
 
 @pytest.fixture(scope="module")
@@ -38,28 +32,9 @@ def tokenizer(tmp_path_factory: pytest.TempPathFactory):
     return factories.tiny_tokenizer(tmp_path_factory.mktemp("tok"))
 
 
-def _gpt2(vocab: int, seed: int = 0):
-    from transformers import GPT2Config, GPT2LMHeadModel
-
-    torch.manual_seed(seed)
-    config = GPT2Config(vocab_size=vocab, n_embd=32, n_layer=2, n_head=2, n_positions=64,
-                        bos_token_id=None, eos_token_id=None)
-    return GPT2LMHeadModel(config).eval()
-
-
-def _llama(vocab: int, seed: int = 0):
-    from transformers import LlamaConfig, LlamaForCausalLM
-
-    torch.manual_seed(seed)
-    config = LlamaConfig(vocab_size=vocab, hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=1, max_position_embeddings=64,
-                         bos_token_id=None, eos_token_id=None, pad_token_id=None)
-    return LlamaForCausalLM(config).eval()
-
-
 @pytest.fixture(scope="module")
 def gpt2(tokenizer):
-    return _gpt2(len(tokenizer))
+    return factories.gpt2_lm(len(tokenizer))
 
 
 def _texts(n: int, words: int, seed: int) -> list[str]:
@@ -67,82 +42,7 @@ def _texts(n: int, words: int, seed: int) -> list[str]:
     return [" ".join(rng.choice(WORDS, size=words)) for _ in range(n)]
 
 
-def _recompute_greedy(model, prompt, steps: int) -> list[int]:
-    """Oracle: argmax of a full forward over the whole sequence at every step, no cache."""
-    ids = list(prompt)
-    with torch.no_grad():
-        for _ in range(steps):
-            ids.append(int(model(torch.tensor([ids])).logits[0, -1].argmax()))
-    return ids[len(prompt):]
-
-
-# --- decoding ----------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("build", [_gpt2, _llama], ids=["gpt2", "llama"])
-def test_batched_greedy_equals_one_at_a_time(build, tokenizer):
-    model = build(len(tokenizer))
-    rng = np.random.default_rng(0)
-    prompts = [rng.integers(5, len(tokenizer), size=n).tolist() for n in PROMPT_LENGTHS]
-    batched = greedy_decode(model, prompts, max_new_tokens=NEW_TOKENS, batch_size=len(prompts))
-    alone = np.stack([greedy_decode(model, [p], max_new_tokens=NEW_TOKENS)[0] for p in prompts])
-    oracle = np.array([_recompute_greedy(model, p, NEW_TOKENS) for p in prompts])
-    assert batched.shape == (len(prompts), NEW_TOKENS)
-    np.testing.assert_array_equal(batched, alone)
-    np.testing.assert_array_equal(batched, oracle)
-    # In batches of 3 the groups differ, the answer must not.
-    np.testing.assert_array_equal(greedy_decode(model, prompts, max_new_tokens=NEW_TOKENS, batch_size=3),
-                                  oracle)
-
-
-def test_token_logprobs_batched_equals_alone(gpt2):
-    rng = np.random.default_rng(1)
-    seqs = [rng.integers(5, 100, size=n).tolist() for n in (5, 17, 2, 9)]
-    batched = token_logprobs(gpt2, seqs, batch_size=4)
-    for seq, got in zip(seqs, batched, strict=True):
-        with torch.no_grad():
-            logits = gpt2(torch.tensor([seq])).logits[0, :-1]
-        direct = torch.log_softmax(logits.double(), -1).gather(-1, torch.tensor(seq[1:])[:, None])
-        assert got.shape == (len(seq) - 1,)
-        np.testing.assert_allclose(got, direct[:, 0].numpy(), atol=1e-5)
-
-
-# --- exact match and matched fraction --------------------------------------------------
-
-
-def test_match_logic_on_hand_made_tokens():
-    target = [7, 8, 9, 10]
-    assert is_extracted([7, 8, 9, 10], target) and matched_fraction([7, 8, 9, 10], target) == 1.0
-    assert not is_extracted([7, 8, 0, 10], target) and matched_fraction([7, 8, 0, 10], target) == 0.75
-    # Position by position: the suffix shifted by one matches nowhere.
-    assert matched_fraction([8, 9, 10, 11], target) == 0.0
-    assert matched_fraction([0, 0, 0, 10], target) == 0.25
-    gen = np.array([[1, 2, 3], [1, 2, 4], [5, 5, 5]])
-    tgt = np.array([[1, 2, 3], [1, 2, 3], [1, 2, 3]])
-    np.testing.assert_array_equal(is_extracted(gen, tgt), [True, False, False])
-    np.testing.assert_allclose(matched_fraction(gen, tgt), [1.0, 2 / 3, 0.0])
-    with pytest.raises(InvalidInputError, match="same shape"):
-        matched_fraction([1, 2, 3], [1, 2])
-    with pytest.raises(InvalidInputError, match="same shape"):
-        is_extracted([], [])
-
-
 # --- Min-K% --------------------------------------------------------------------------
-
-
-def test_min_k_prob_counts():
-    values = [-1.0, -2.0, -3.0, -4.0, -5.0]
-    assert min_k_prob(values, 0.2) == -5.0  # floor(0.2 * 5) = 1 token
-    assert min_k_prob(values, 0.5) == -4.5  # floor(2.5) = 2 tokens
-    assert min_k_prob(values, 1.0) == -3.0
-    assert min_k_prob([-1.0, -2.0], 0.2) == -2.0  # floor(0.4) = 0, at least one token
-    hundred = -np.arange(1, 101, dtype=float)
-    assert min_k_prob(hundred, 0.29) == pytest.approx(-np.mean(np.arange(72, 101)))  # 29, not 28
-    for bad in (0.0, 1.5, -0.2):
-        with pytest.raises(InvalidInputError, match="min_k"):
-            min_k_prob(values, bad)
-    with pytest.raises(InvalidInputError, match="non-empty"):
-        min_k_prob([], 0.2)
 
 
 @pytest.mark.parametrize("k", [0.1, 0.2, 0.5, 1.0])
@@ -170,7 +70,7 @@ def test_no_bos_tokenizer_leaves_first_token_unscored(tmp_path):
     core.pre_tokenizer = pre_tokenizers.Whitespace()
     tok = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>")
     assert _leading_special_ids(tok) == []
-    model = _gpt2(len(vocab))
+    model = factories.gpt2_lm(len(vocab))
     texts = _texts(3, 10, seed=3)
     result = extraction(model, texts, tokenizer=tok, prefix_tokens=3, suffix_tokens=3, min_k=1.0,
                         progress=False)
@@ -180,47 +80,12 @@ def test_no_bos_tokenizer_leaves_first_token_unscored(tmp_path):
     assert result.records[0].min_k_prob == pytest.approx(direct.mean(), abs=1e-6)
 
 
-# --- tests and intervals -------------------------------------------------------------
-
-
-@pytest.mark.parametrize("n1,n2,seed", [(10, 12, 0), (30, 25, 1), (8, 40, 2), (50, 50, 3)])
-def test_mann_whitney_against_scipy(n1, n2, seed):
-    rng = np.random.default_rng(seed)
-    for members, reference in [
-        (rng.normal(0.3, 1, n1), rng.normal(0, 1, n2)),
-        (rng.integers(0, 4, n1).astype(float), rng.integers(0, 3, n2).astype(float)),  # ties
-        (rng.normal(-1, 1, n1), rng.normal(0, 1, n2)),  # members lower: p near 1
-    ]:
-        ours = mann_whitney(members, reference)
-        theirs = stats.mannwhitneyu(members, reference, alternative="greater", method="asymptotic")
-        assert ours.p_value == pytest.approx(theirs.pvalue, rel=1e-9, abs=1e-12)
-        assert ours.u == pytest.approx(theirs.statistic)
-        assert ours.auc == pytest.approx(theirs.statistic / (n1 * n2))
-
-
-def test_mann_whitney_edges():
-    assert mann_whitney([1.0, 1.0], [1.0, 1.0, 1.0]) == (1.0, 0.5, 3.0)
-    assert mann_whitney([5.0, 6.0, 7.0], [1.0, 2.0]).auc == 1.0
-    with pytest.raises(InvalidInputError, match="reference"):
-        mann_whitney([1.0], [])
-    with pytest.raises(InvalidInputError, match="members"):
-        mann_whitney([float("nan")], [1.0])
-
-
-@pytest.mark.parametrize("k,n", [(0, 10), (3, 10), (10, 10), (1, 1), (17, 250)])
-def test_wilson_against_scipy(k, n):
-    ci = stats.binomtest(k, n).proportion_ci(confidence_level=0.95, method="wilson")
-    assert wilson_interval(k, n) == pytest.approx((ci.low, ci.high), abs=1e-12)
-    low, high = wilson_interval(k, n)
-    assert (low == 0.0) == (k == 0) and (high == 1.0) == (k == n)
-
-
 # --- extraction end to end -------------------------------------------------------------
 
 
 def test_trained_texts_are_extracted_unseen_are_not(tokenizer):
     seen, unseen = _texts(6, 16, seed=4), _texts(6, 16, seed=5)
-    model = _gpt2(len(tokenizer), seed=1)
+    model = factories.gpt2_lm(len(tokenizer), seed=1)
     factories.memorize(model, tokenizer, seen, steps=120)
     result = extraction(model, seen, tokenizer=tokenizer, prefix_tokens=6, suffix_tokens=8,
                         reference=unseen, progress=False)
@@ -243,7 +108,7 @@ def test_counts_records_and_json_round_trip(gpt2, tokenizer):
     cls = tokenizer.cls_token_id
     for record in result.records:
         ids = tokenizer(texts[record.index], add_special_tokens=False)["input_ids"]
-        generated = _recompute_greedy(gpt2, [cls, *ids[:5]], 3)
+        generated = factories.recompute_greedy(gpt2, [cls, *ids[:5]], 3)
         assert record.matched_fraction == matched_fraction(generated, ids[5:8])
         assert record.extracted == is_extracted(generated, ids[5:8])
     assert result.min_k_p_value is not None and 0 <= result.min_k_auc <= 1
@@ -259,7 +124,7 @@ def test_counts_records_and_json_round_trip(gpt2, tokenizer):
 
 
 def test_model_by_path_and_training_mode_restored(tmp_path, tokenizer):
-    model = _gpt2(len(tokenizer))
+    model = factories.gpt2_lm(len(tokenizer))
     model.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
     by_path = extraction(str(tmp_path), _texts(3, 10, seed=7), prefix_tokens=4, suffix_tokens=4,

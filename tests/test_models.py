@@ -1,11 +1,18 @@
-"""ModelCache: the last few models stay loaded; the oldest goes first."""
+"""LoadedModel and ModelCache: inputs of the wrong modality are refused and texts are cut to
+the model's positions; the last few models stay loaded, the oldest goes first."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from infomem.activations.hooks import capture
 from infomem.activations.models import LoadedModel, ModelCache, load_model
+from infomem.errors import InvalidInputError
+
+import factories
 
 
 def test_model_cache_keeps_the_last_models(tiny_bert: Path, tiny_gpt2: Path) -> None:
@@ -23,3 +30,18 @@ def test_model_cache_keeps_the_last_models(tiny_bert: Path, tiny_gpt2: Path) -> 
     cache.get(str(tiny_gpt2))
     assert cache.get(str(tiny_bert)) is not bert  # evicted, loaded again
     assert loads == [str(tiny_bert), str(tiny_bert), str(tiny_gpt2), str(tiny_bert)]
+
+
+def test_modality_mismatch(tiny_bert, tiny_vit, texts):
+    with pytest.raises(InvalidInputError, match="image model but received text"):
+        capture(load_model(tiny_vit), texts, progress=False)
+    with pytest.raises(InvalidInputError, match="text model but received Image"):
+        capture(load_model(tiny_bert), factories.random_images(2), progress=False)
+
+
+def test_texts_are_cut_to_the_models_positions(tmp_path):
+    path = factories.save_tiny_bert(tmp_path / "short")  # 64 positions
+    loaded = load_model(path)
+    long_text = " ".join(["the good film"] * 100)
+    acts = capture(loaded, [long_text, "a cat"], max_length=512, progress=False)
+    assert acts.values.shape == (2, 64) and loaded.max_tokens(512) == 64

@@ -1,5 +1,6 @@
-"""Capture: layer counts, widths and pooling for each model family, checked against
-the models' own hidden states; batch padding never changes a pooled vector."""
+"""Capture hooks: layer counts, widths and pooling for each model family, checked against
+the models' own hidden states; batch padding never changes a pooled vector; plain modules,
+later in-place ops, named modules, extra hook sets and concurrent captures."""
 
 from __future__ import annotations
 
@@ -199,27 +200,12 @@ def test_bad_layers(tiny_bert, texts, layers, message):
         capture(load_model(tiny_bert), texts, layers=layers, progress=False)
 
 
-def test_modality_mismatch(tiny_bert, tiny_vit, texts):
-    with pytest.raises(InvalidInputError, match="image model but received text"):
-        capture(load_model(tiny_vit), texts, progress=False)
-    with pytest.raises(InvalidInputError, match="text model but received Image"):
-        capture(load_model(tiny_bert), factories.random_images(2), progress=False)
-
-
 def test_non_finite_activations_name_the_layer():
     values = np.zeros((5, 6), dtype=np.float32)
     values[2, 4] = np.nan
     acts = Activations(values, ("a", "b"), (3, 3))
     with pytest.raises(InvalidInputError, match="Layer 'b' produced 1 non-finite"):
         acts.check_finite()
-
-
-def test_texts_are_cut_to_the_models_positions(tmp_path):
-    path = factories.save_tiny_bert(tmp_path / "short")  # 64 positions
-    loaded = load_model(path)
-    long_text = " ".join(["the good film"] * 100)
-    acts = capture(loaded, [long_text, "a cat"], max_length=512, progress=False)
-    assert acts.values.shape == (2, 64) and loaded.max_tokens(512) == 64
 
 
 def test_concurrent_captures_on_one_model_do_not_mix(tiny_bert, texts):
