@@ -1,4 +1,5 @@
-"""Fixtures for the Hub tests: the fake Hub (tests/support) and in-process client setup."""
+"""Fixtures for the Hub tests: the fake Hub (tests/support), in-process client setup, and
+results of the real scorers on tiny models (tests/hub/real_results.py), in memory and as files."""
 
 from __future__ import annotations
 
@@ -44,3 +45,19 @@ def extracted(lm_folder):
     from tests.hub.real_results import extractions
 
     return extractions(lm_folder)
+
+
+@pytest.fixture
+def files(tmp_path, scored, extracted):
+    """The results as the commands write them (`--out`), and an empty card path."""
+    from infomem.scoring.files import dump_json
+
+    result, report = scored
+    tested, plain = extracted
+    paths = {"result": tmp_path / "r.json", "unitmem": tmp_path / "um.json",
+             "extraction": tmp_path / "ex.json", "plain": tmp_path / "plain.json"}
+    result.to_json(paths["result"])
+    report.to_json(paths["unitmem"])
+    dump_json(tested.to_dict(), paths["extraction"])
+    dump_json(plain.to_dict(), paths["plain"])
+    return paths

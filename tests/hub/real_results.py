@@ -5,18 +5,28 @@ GPT-2 trained to memorize six texts (the positive control of tests/test_extracti
 saved with its texts so `infomem extract` can run on it too, gives an extraction result
 with a reference split, and the same GPT-2 untrained one without. Texts are random
 sequences of the tiny vocabulary's words (one token each).
+
+Also what the card and records tests share around them: the author's card the blocks are
+written into, the block between two markers, and the records a results dataset holds.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import numpy as np
+
+from infomem.hub.card_text import find_section, split_card
+from infomem.hub.results_records import RESULTS_PATH
 
 import factories
 
 SEEN, UNSEEN, SHORT = 6, 6, 2  # memorized candidates, reference texts, too-short candidates
 PREFIX, SUFFIX = 6, 8  # tokens
+USER_CARD = ("---\r\nlicense: mit\r\n---\r\n# Tiny LM\r\n\r\nIntro by the author.\r\n\r\n"
+             "{blocks}\r\n\r\nClosing words by the author.\r\n")
+DS = "alice/infomem-results"
 
 
 def word_texts(n: int, words: int, seed: int) -> list[str]:
@@ -73,3 +83,14 @@ def extractions(folder: Path):
     tested = extraction(str(folder / "lm"), lines["candidates"], reference=lines["reference"],
                         **options)
     return tested, extraction(str(folder / "untrained"), lines["reference"], **options)
+
+
+def _block(card: str, start: str, end: str) -> str:
+    span = find_section(split_card(card).body, start_marker=start, end_marker=end)
+    assert span is not None
+    return split_card(card).body[span[0]:span[1]]
+
+
+def _records(hub, ds=DS, revision="main"):
+    text = hub.read(ds, RESULTS_PATH, repo_type="dataset", revision=revision).decode()
+    return [json.loads(line) for line in text.splitlines()]

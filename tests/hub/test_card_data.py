@@ -1,4 +1,6 @@
-"""annotate_card_text on many card shapes: only infomem's parts change, a second run is a no-op."""
+"""Card data (infomem.hub.card_data): annotate_card_text on many card shapes (only infomem's
+parts change, a second run is a no-op, other tools' results kept, broken cards refused), the
+section it writes, eval_result_files and merge_model_index."""
 
 from __future__ import annotations
 

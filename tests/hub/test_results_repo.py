@@ -1,4 +1,7 @@
-"""push_results / load_results against the fake Hub: one record per run, schema checks."""
+"""push_results / load_results (infomem.hub.results_repo) against the fake Hub: one record per
+run, replaced in place on a re-run, one file per kind with its dataset config, the schema
+marker on the card, refusals of other datasets, permissions and missing repos, and the
+leaderboard reading only the score records."""
 
 from __future__ import annotations
 
@@ -9,16 +12,11 @@ import pytest
 from infomem.errors import HubError, ResultFormatError
 from infomem.hub import load_results, push_results
 from infomem.hub.results_records import RESULTS_PATH, SCHEMA_KEY, record_key
+from tests.hub.real_results import DS, _records
 from tests.support.fixtures import USERS
 from tests.support.results import make_result, result_dict
 
 ALICE, BOB = USERS["alice"], USERS["bob"]
-DS = "alice/infomem-results"
-
-
-def _records(hub, ds=DS, revision="main"):
-    text = hub.read(ds, RESULTS_PATH, repo_type="dataset", revision=revision).decode()
-    return [json.loads(line) for line in text.splitlines()]
 
 
 def test_push_twice_leaves_one_record_and_round_trips(hub_client, tmp_path):
@@ -49,16 +47,6 @@ def test_rerun_replaces_its_record_in_place(hub_client):
     records = _records(hub_client)
     assert [r["model_id"] for r in records] == ["m/a", "m/b"]
     assert records[0]["mean_entropy"] == 3.3
-
-
-def test_different_settings_or_data_are_separate_records(hub_client):
-    base = make_result("m/a")
-    other_bins = make_result("m/a", bins=50)
-    other_data = make_result("m/a", dataset="rotten_tomatoes")
-    assert len({record_key(base), record_key(other_bins), record_key(other_data)}) == 3
-    assert record_key(base) == record_key(make_result("m/a", created_at="2030-01-01T00:00:00"))
-    push_results(DS, [base, other_bins, other_data], token=ALICE)
-    assert len(_records(hub_client)) == 3
 
 
 def test_dataset_of_another_schema_refused(hub_client):
@@ -156,35 +144,9 @@ def test_a_second_kind_adds_its_config_to_the_card(hub_client, scored, extracted
     assert mine.endswith("---\n# Mine\n")
 
 
-def test_extraction_keys_follow_the_run_not_the_clock(extracted):
-    import dataclasses
-
-    from infomem.scoring.extraction_result import ExtractionResult
-
-    tested, plain = extracted
-    copy = ExtractionResult.from_dict(json.loads(json.dumps(tested.to_dict())))
-    assert record_key(copy) == record_key(dataclasses.replace(tested, timings={"decode": 9.0}))
-    other = dataclasses.replace(tested, settings={**tested.settings, "min_k": 0.1})
-    assert record_key(other) != record_key(tested) != record_key(plain)
-
-
 def test_leaderboard_reads_only_the_score_records(hub_client, scored, extracted):
     from infomem.space.leaderboard import load_leaderboard
 
     push_results(DS, [scored[0], extracted[0], scored[1]], token=ALICE)
     board = load_leaderboard(DS)
     assert [row["model"] for row in board.rows] == [scored[0].model_id]
-
-
-def test_records_of_unknown_kind_or_in_the_wrong_file_are_refused(hub_client):
-    from infomem.hub.results_records import from_record
-
-    hub_client.seed_repo("alice/mixed", {RESULTS_PATH: json.dumps(
-        {"schema": "infomem-results", "schema_version": 1, "key": "k", "kind": "extraction"}) + "\n"},
-        repo_type="dataset")
-    with pytest.raises(ResultFormatError, match="'extraction' record in the 'scores' file"):
-        load_results("alice/mixed")
-    with pytest.raises(ResultFormatError, match="kind 'probe'.*Upgrade infomem"):
-        from_record({"key": "k", "kind": "probe"})
-    with pytest.raises(ResultFormatError, match="is not an infomem result"):
-        push_results(DS, {"format": "something-else"}, token=ALICE)

@@ -1,7 +1,8 @@
-"""annotate_model_card against the fake Hub: PR by default, direct commit on request,
-dry runs and refusals write nothing, a second run writes nothing. With results of the
-real scorers: the UnitMem subsection and the extraction block in one commit,
-extraction-only PRs, each block replaced without touching the other, no token anywhere."""
+"""Model cards (infomem.hub.cards): annotate_model_card against the fake Hub: PR by default,
+direct commit on request, dry runs and refusals write nothing, a second run writes nothing.
+With results of the real scorers: the UnitMem subsection and the extraction block in one
+commit, extraction-only PRs, each block replaced without touching the other, no token
+anywhere. Also annotate_card_file on a local card, and the package importing lazily."""
 
 from __future__ import annotations
 

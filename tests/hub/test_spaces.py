@@ -1,4 +1,6 @@
-"""publish_metric / upload_space against the fake Hub (in-process)."""
+"""publish_metric / upload_space (infomem.hub.spaces) against the fake Hub (in-process): the
+metric Space's layout with infomem vendored and pinned requirements, refusals, and any Space
+from a folder or a mapping of files."""
 
 from __future__ import annotations
 
