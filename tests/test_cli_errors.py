@@ -122,8 +122,10 @@ def test_a_model_folder_without_tokenizer_files(tmp_path, files):
                "has no tokenizer files")
 
 
-def test_damaged_result_names_the_missing_field(files):
-    _one_error(_cli("compare", str(files / "result.json"), str(files / "result.json")),
+def test_damaged_result_names_the_missing_field(files, tmp_path):
+    copy = tmp_path / "copy.json"
+    copy.write_bytes((files / "result.json").read_bytes())
+    _one_error(_cli("compare", str(files / "result.json"), str(copy)),
                "the field 'median_entropy' is missing")
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -271,6 +272,13 @@ def test_cli_refusal_is_one_line(tmp_path, capsys) -> None:
 def test_cli_user_errors(files: list[str], capsys, extra: list[str], match: str) -> None:
     assert main(["compare", *files, *extra]) == 2
     assert match in capsys.readouterr().err
+
+
+def test_cli_refuses_a_file_given_twice(files: list[str], capsys) -> None:
+    same = str(Path(files[0]).parent / "." / Path(files[0]).name)  # another spelling
+    assert main(["compare", files[0], files[1], same]) == 2
+    err = capsys.readouterr().err
+    assert "is given twice" in err and err.count("\n") == 1
 
 
 def test_cli_missing_file(tmp_path, capsys) -> None:

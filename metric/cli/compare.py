@@ -93,12 +93,24 @@ def _number(text: str, item: str) -> float:
         ) from e
 
 
+def _check_distinct(paths: list[str]) -> None:
+    """One result file named twice would be ranked against itself."""
+    seen: dict[Path, str] = {}
+    for path in paths:
+        key = Path(path).resolve()
+        if key in seen:
+            raise InvalidInputError(f"The result {path!r} is given twice (as {seen[key]!r} too); "
+                                    "pass each result file once.")
+        seen[key] = path
+
+
 def _cmd_compare(args: argparse.Namespace) -> int:
     from infomem.cli.outputs import check_output
     from infomem.scoring.result import Result
     from infomem.scoring.selection import compare
 
     check_output(args.plot, flag="--plot", image=True)
+    _check_distinct(args.results)
     results = [Result.from_json(path) for path in args.results]
     labels = args.labels or [Path(path).name.removesuffix(".json") for path in args.results]
     comparison = compare(
