@@ -24,36 +24,42 @@ SMALL_DATA = {  # the MNIST-5k grids (3,000 training images), README "Does it wo
 VARIANT = "validation"
 PAPER_L2 = 2e-3  # fashion_mnist.L2: the paper's weight penalty
 NOTES = """\
-Written while the run goes on (colored seed 0 complete; shuffled seed 0 complete).
+Written while the run goes on (seeds 0 and 1 complete for both setups; seed 2 not started).
 
-- **Colored, seed 0: neither score reproduces the paper's ranking** (mean entropy
-  agreement -0.80, mean MI 0.40; paper 1.00 / 1.00). The e = 0 model (pure colour shortcut)
-  never beats chance on the colour-random validation set, so the best-checkpoint rule
-  keeps its epoch-10 weights: it is scored after 10 epochs, the others after 160-320, and
-  it alone has high entropy (0.88) and MI (4.05). Among e = 0.125 ... 0.5 mean entropy is
-  flat (0.34-0.38) and MI peaks at e = 0.25.
-- **The diagnostics say why entropy cannot rank these models:** under the L2 penalty 73-96%
-  of the hidden neurons fall in at most 2 of the 100 global bins (up to 93 constant
-  neurons: the penalty drives their weights to zero), and the logits set the global range.
-  Median hidden-layer entropy is 0.00-0.03 nats for every e > 0, against the paper's figure
-  of about 3 at e = 0.5.
+- **Colored, seeds 0 and 1: neither score reproduces the paper's ranking** (mean entropy
+  agreement -0.70 ± 0.14, mean MI 0.60 ± 0.28, i.e. 0.40 and 0.80; paper 1.00 / 1.00).
+  The e = 0 models (pure colour shortcut) never beat chance on the colour-random
+  validation set, so the best-checkpoint rule keeps their epoch-10 weights (seed 1's
+  e = 0.125 model its epoch-20 weights): they alone have high entropy (0.88, 0.80) and MI
+  (4.05, 3.84). Among e = 0.125 ... 0.5 mean entropy is flat (0.33-0.43; 0.71 for seed 1's
+  epoch-20 model), and mean MI falls from e = 0.25 on in both seeds (0.63 / 0.60 / 0.54
+  and 0.63 / 0.53 / 0.47) but is lower at e = 0.125 (0.49, 0.62).
+- **The diagnostics say why entropy cannot rank these models:** under the L2 penalty
+  45-97% of a hidden layer's neurons fall in at most 2 of the 100 global bins (up to 93
+  constant neurons: the penalty drives their weights to zero), and the logits or one
+  hidden neuron set the global range. Median hidden-layer entropy is 0.00-0.07 nats for
+  every e > 0 but one layer, against the paper's figure of about 3 at e = 0.5.
 - METHOD.md notes that the paper's colored evaluation script loads models trained with
   L2 = 0.000; this run follows the issue (L2 2e-3). The colored grid at L2 = 0 runs with
   `--l2 0` (its report: fashion_mnist_l2-0.md).
-- **Shuffled, seed 0 complete: mean MI agreement 0.80, mean entropy -0.40** (paper 0.88 /
-  1.00). For e = 0 ... 1 validation accuracy falls (0.871 / 0.853 / 0.832 / 0.774 / 0.097);
-  mean MI 0.38 / 0.21 / 0.32 / 0.15 / -2.86, mean entropy 0.56 / 0.99 / 0.56 / 0.72 / 0.00.
-  The e = 1 model never beats chance, so its checkpoint is from epoch 10: every layer is
-  collapsed and up to 100% of values are ties, which the diagnostics flag, and its KSG MI
-  of -2.86 is an artefact of the ties. The MI agreement leans on that degenerate model.
+- **Shuffled, seeds 0 and 1: neither score reproduces the paper's ranking** (mean MI
+  agreement 0.40 ± 0.57, i.e. 0.80 and 0.00; mean entropy -0.60 ± 0.28; paper 0.88 /
+  1.00). Validation accuracy falls with e in both seeds (0.871-0.875 / 0.853-0.856 /
+  0.832-0.833 / 0.771-0.774 / 0.097-0.106 for e = 0 ... 1). Mean MI for e = 0 ... 0.75 is
+  0.38 / 0.21 / 0.32 / 0.15 (seed 0) and 0.28 / 0.23 / 0.32 / 0.33 (seed 1): it does not
+  fall as more labels are random. The agreement comes from the e = 1 models, which never
+  beat chance, are collapsed in every layer (89-100%) with mostly tied values, and get a
+  negative KSG MI (-2.86, -0.86): an artefact of the ties, which the diagnostics flag.
+  Mean entropy peaks at e = 0.25 in both seeds (0.99, 0.83).
 - **No binning choice rescues entropy consistently** (entropy-only re-scores of the same
-  activations, seed 0): one bin range per neuron, the diagnostics' suggestion, lifts the
-  Colored agreement from -0.80 to 0.60 (median entropy 0.80) but lowers Shuffled from
-  -0.40 to -0.60; one range per layer and post-ReLU values do no better than the default
-  (-1.00 / -0.40). On the L2 = 0 Colored grid per-neuron ranges give 0.20 against 0.40.
-- Cost: 2-26 minutes of training per model (500 epochs; the stopping rule fired once,
-  at epoch 200) and 6-55 minutes of KSG scoring (778 neurons, 302k pairs, S = 10,000),
-  both depending on how loaded the 2-core machine was.
+  activations): one bin range per neuron, the diagnostics' suggestion, lifts the Colored
+  agreement from -0.70 to 0.60 ± 0.00 (median entropy 0.60) but gives -0.30 ± 0.42 on
+  Shuffled; one range per layer and post-ReLU values do no better than the default. On
+  the L2 = 0 Colored grid per-neuron ranges give 0.20 against 0.40.
+- Cost: a model takes 3-5 minutes of training (500 epochs, 2 torch threads) and 7-10
+  minutes of KSG scoring (769-778 neurons, ~300k pairs, S = 10,000) with the 2 cores to
+  itself. Two grid jobs side by side were 3-10x slower each (the minutes in the tables
+  below include that), so the jobs now run one after another.
 """
 L2_ZERO_NOTES = """\
 Written while the run goes on (colored seed 0 complete; seeds 1-2 not started).
