@@ -9,7 +9,6 @@ propagate to the UI boundary.
 from __future__ import annotations
 
 import dataclasses
-import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,7 +24,7 @@ from . import guards
 from .config import ENV_VARS, SpaceConfig
 from .handlers import Progress, _no_progress, _whole, download_name, parse_lines
 
-__all__ = ["ExtractionRequest", "ExtractionView", "CausalLMs", "run_extraction",
+__all__ = ["ExtractionRequest", "ExtractionView", "causal_lms", "run_extraction",
            "extraction_table", "TABLE_COLUMNS", "EXAMPLE_MODEL"]
 
 EXAMPLE_MODEL = "HuggingFaceTB/SmolLM2-135M"  # a causal LM under the Space's default size cap
@@ -80,21 +79,11 @@ def _load_causal_lm(model_id: str) -> LoadedModel:
     return wrap_model(*load_causal_lm(model_id), model_id=model_id, kind="text-decoder")
 
 
-class CausalLMs:
+def causal_lms(space: SpaceConfig) -> ModelCache:
     """The causal LMs the Extraction tab loaded last (the Space's `cached_models` of them):
-    loading one takes longer than measuring a few texts. Each has a lock, held while it
-    decodes, so two requests for one model run one after the other."""
-
-    def __init__(self, space: SpaceConfig) -> None:
-        self._cache = ModelCache(max_models=space.cached_models, loader=_load_causal_lm)
-        self._lock = threading.Lock()
-
-    def get(self, model_id: str) -> LoadedModel:
-        with self._lock:
-            return self._cache.get(model_id)
-
-    def __len__(self) -> int:
-        return len(self._cache)
+    loading one takes longer than measuring a few texts. Each LoadedModel's lock is held
+    while it decodes, so two requests for one model run one after the other."""
+    return ModelCache(max_models=space.cached_models, loader=_load_causal_lm)
 
 
 def _check_count(n: int, what: str, space: SpaceConfig) -> None:
@@ -182,7 +171,7 @@ def _headline(result: ExtractionResult, shared: int) -> str:
     ])
 
 
-def run_extraction(request: ExtractionRequest, space: SpaceConfig, models: CausalLMs,
+def run_extraction(request: ExtractionRequest, space: SpaceConfig, models: ModelCache,
                    folder: Path, *, progress: Progress = _no_progress) -> ExtractionView:
     """Check everything cheap first, then load the causal LM (or take it cached) and measure."""
     import infomem

@@ -55,7 +55,7 @@ def _form() -> dict[str, Any]:
 
 
 def extraction_tab(space: SpaceConfig, files: Files) -> None:
-    models = extracting.CausalLMs(space)
+    models = extracting.causal_lms(space)
     with gr.Row():
         with gr.Column(scale=2):
             form = controls.Form(_form())

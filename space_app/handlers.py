@@ -134,19 +134,18 @@ class Scorer:
     def __init__(self, config: SpaceConfig) -> None:
         self.config = config
         self.cache = ModelCache(max_models=config.cached_models)
-        self._cache_lock = threading.Lock()
+        self._locks_lock = threading.Lock()
         self._model_locks: dict[int, threading.Lock] = {}
         self._serial = threading.Lock()
 
     def load(self, model_id: str | None) -> LoadedModel:
         guards.check_model_size(model_id, guards.estimate_parameters(model_id), self.config)
-        with self._cache_lock:
-            loaded = self.cache.get(model_id)
+        loaded = self.cache.get(model_id)
         guards.check_model_size(model_id, loaded.info.get("num_parameters"), self.config)
         return loaded
 
     def _lock_for(self, loaded: LoadedModel) -> threading.Lock:
-        with self._cache_lock:
+        with self._locks_lock:
             return self._model_locks.setdefault(id(loaded.model), threading.Lock())
 
     def score(

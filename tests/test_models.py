@@ -45,3 +45,25 @@ def test_texts_are_cut_to_the_models_positions(tmp_path):
     long_text = " ".join(["the good film"] * 100)
     acts = capture(loaded, [long_text, "a cat"], max_length=512, progress=False)
     assert acts.values.shape == (2, 64) and loaded.max_tokens(512) == 64
+
+
+def test_model_cache_loads_a_model_once_for_concurrent_requests(tiny_bert: Path) -> None:
+    import threading
+    import time
+
+    loads: list[str] = []
+
+    def slow_loader(model_id: Any, **kwargs: Any) -> LoadedModel:
+        loads.append(str(model_id))
+        time.sleep(0.2)  # the second request arrives while the first still loads
+        return load_model(model_id, **kwargs)
+
+    cache = ModelCache(max_models=2, loader=slow_loader)
+    got: list[LoadedModel] = []
+    threads = [threading.Thread(target=lambda: got.append(cache.get(str(tiny_bert))))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert loads == [str(tiny_bert)] and got[0] is got[1]

@@ -305,7 +305,8 @@ class ModelCache:
     """Keeps the last few loaded models, keyed by (id, revision, device map, dtype).
 
     ``loader`` turns an id and its keyword arguments into a LoadedModel: :func:`load_model`
-    by default, a causal-LM loader for extraction.
+    by default, a causal-LM loader for extraction. Thread-safe: one lookup or load at a
+    time, so two requests for a model not yet loaded load it once.
     """
 
     def __init__(self, max_models: int = 2,
@@ -313,17 +314,19 @@ class ModelCache:
         self.max_models = max_models
         self.loader = load_model if loader is None else loader
         self._models: OrderedDict[tuple[Any, ...], LoadedModel] = OrderedDict()
+        self._lock = threading.Lock()
 
     def get(self, model_id: str | Path | None = None, **kwargs: Any) -> LoadedModel:
         key = (str(model_id), *(repr(kwargs.get(k)) for k in sorted(kwargs) if k != "token"))
-        if key in self._models:
-            self._models.move_to_end(key)
-            return self._models[key]
-        loaded = self.loader(model_id, **kwargs)
-        self._models[key] = loaded
-        while len(self._models) > self.max_models:
-            self._models.popitem(last=False)
-        return loaded
+        with self._lock:
+            if key in self._models:
+                self._models.move_to_end(key)
+                return self._models[key]
+            loaded = self.loader(model_id, **kwargs)
+            self._models[key] = loaded
+            while len(self._models) > self.max_models:
+                self._models.popitem(last=False)
+            return loaded
 
     def __len__(self) -> int:
         return len(self._models)

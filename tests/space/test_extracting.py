@@ -24,10 +24,10 @@ def test_extraction_request_from_the_form() -> None:
 
 
 def test_extraction_keeps_the_causal_lm_loaded(tiny_gpt2: Path, tmp_path: Path) -> None:
-    from infomem.space.extracting import CausalLMs, ExtractionRequest, run_extraction
+    from infomem.space.extracting import ExtractionRequest, causal_lms, run_extraction
 
     space = SpaceConfig(allow_local=True, cached_models=1)
-    models = CausalLMs(space)
+    models = causal_lms(space)
     texts = factories_texts(16, seed=5)
     request = ExtractionRequest(model_id=str(tiny_gpt2), texts="\n".join(texts),
                                 prefix_tokens=2, suffix_tokens=2)
