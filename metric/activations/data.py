@@ -22,7 +22,27 @@ __all__ = ["Inputs", "load_inputs", "default_texts", "check_texts", "fingerprint
 SMALL_SAMPLE_WARNING = 200  # fewer examples than this: entropy is strongly biased (diagnostics)
 _TEXT_COLUMNS = ("text", "sentence", "content", "review", "document", "prompt")
 _IMAGE_COLUMNS = ("image", "img", "pixel_values")
-_TABLE_SUFFIXES = {".csv": "csv", ".tsv": "csv", ".json": "json", ".jsonl": "json", ".parquet": "parquet"}
+
+
+@dataclass(frozen=True)
+class _Table:
+    """How a local table file is read: datasets' loader, its options, and the layout to
+    write, said when the file cannot be read."""
+
+    builder: str
+    layout: str
+    options: dict[str, str] = field(default_factory=dict)
+
+
+_TABLES = {
+    ".csv": _Table("csv", "Write a header row, then one row per example."),
+    ".tsv": _Table("csv", "Write a header row, then one tab-separated row per example.",
+                   {"delimiter": "\t"}),
+    ".json": _Table("json", 'Write a list of records ([{"text": ...}, ...]), an object of '
+                    'equal-length columns ({"text": [...]}) or a list of strings.'),
+    ".jsonl": _Table("json", "Write one JSON object per line."),
+    ".parquet": _Table("parquet", "Write it with pandas or pyarrow (to_parquet)."),
+}
 
 
 @dataclass(frozen=True)
@@ -101,7 +121,7 @@ def _load_dataset(
 
     path = Path(dataset)
     if path.is_file():
-        if path.suffix.lower() not in _TABLE_SUFFIXES:
+        if path.suffix.lower() not in _TABLES:
             raise DataError(f"{dataset!r} is a file, not a dataset; pass it with `file=` / "
                             "`--file` (read as text, one example per line).")
         return _load_table_file(path), split or "train"
@@ -137,35 +157,27 @@ def _load_table_file(path: Path) -> Any:
     from datasets.exceptions import DatasetGenerationError
 
     suffix = path.suffix.lower()
+    table = _TABLES[suffix]
     what = f"Input file {path.name!r}"
     if path.stat().st_size == 0:
         raise DataError(f"{what} is empty: nothing to score.")
-    extra = {"delimiter": "\t"} if suffix == ".tsv" else {}
+    no_rows = f"{what} holds no rows: nothing to score. {table.layout}"
     log = logging.getLogger("datasets")  # it logs the parse error we raise in one line
     level = log.level
     log.setLevel(logging.CRITICAL)
     try:
-        loaded = datasets.load_dataset(_TABLE_SUFFIXES[suffix], data_files=str(path),
-                                       split="train", **extra)
+        loaded = datasets.load_dataset(table.builder, data_files=str(path), split="train",
+                                       **table.options)
     except (DatasetGenerationError, ValueError) as e:  # a parser's error is the cause
         if "corresponds to no data" in str(e):  # datasets' words for a table without rows
-            raise DataError(f"{what} holds no rows: nothing to score. "
-                            f"{_TABLE_FORMS[suffix]}") from e
+            raise DataError(no_rows) from e
         raise DataError(f"{what} cannot be read as a {suffix[1:]} table: "
-                        f"{_first_line(e.__cause__ or e)}. {_TABLE_FORMS[suffix]}") from e
+                        f"{_first_line(e.__cause__ or e)}. {table.layout}") from e
     finally:
         log.setLevel(level)
     if loaded.num_rows == 0:
-        raise DataError(f"{what} holds no rows: nothing to score. {_TABLE_FORMS[suffix]}")
+        raise DataError(no_rows)
     return _json_columns(loaded) if suffix == ".json" else loaded
-
-
-_JSON_FORM = ('Write a list of records ([{"text": ...}, ...]), an object of equal-length '
-              'columns ({"text": [...]}) or a list of strings.')
-_TABLE_FORMS = {".csv": "Write a header row, then one row per example.",
-                ".tsv": "Write a header row, then one tab-separated row per example.",
-                ".json": _JSON_FORM, ".jsonl": "Write one JSON object per line.",
-                ".parquet": "Write it with pandas or pyarrow (to_parquet)."}
 
 
 def _json_columns(ds: Any) -> Any:
@@ -243,7 +255,7 @@ def load_inputs(
         if path.is_dir():
             raise DataError(f"Input file {str(path)!r} is a directory; pass a file, or a saved "
                             "dataset directory with `dataset=` / `--dataset`.")
-        if path.suffix.lower() not in _TABLE_SUFFIXES:  # any other file: text, one per line
+        if path.suffix.lower() not in _TABLES:  # any other file: text, one per line
             if column is not None:
                 raise DataError(
                     f"`column` {column!r} applies to tables (.csv, .tsv, .json, .jsonl, "
