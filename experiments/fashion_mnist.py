@@ -41,6 +41,7 @@ from typing import Any
 import numpy as np
 
 from experiments import common
+from experiments.fashion_report import VARIANT
 
 FASHION = Path("/usr/share/datasets/fashion-mnist")  # Debian dataset-fashion-mnist
 OUT = common.RESULTS / "fashion"
@@ -50,6 +51,7 @@ SETUPS = {
     "shuffled": {"values": (0.0, 0.25, 0.5, 0.75, 1.0), "expect": "example",
                  "paper_tau": (1.00, 0.88)},
 }
+ARCHITECTURE = "MLP-3x256"  # the model id's architecture in every result
 LABEL_NOISE = 0.25
 L2 = 2e-3
 CHECK_EVERY = 10  # epochs between validation checks (the paper's code checks every step)
@@ -214,29 +216,56 @@ def capture_with_logits(model: Any, x_val: np.ndarray) -> Any:
                        (*hidden.layer_sizes, logits.shape[1]), hidden.info)
 
 
-def score(model: Any, x_val: np.ndarray, label: str, *, mi: bool = True) -> Any:
+def score(acts: Any, x_val: np.ndarray, label: str, *, mi: bool = True) -> Any:
+    """The paper's scores of one capture: 100 global bins, KSG (k = 3) on every neuron."""
     from infomem.scoring.scores import score_activations
     from infomem.scoring.settings import Settings
 
-    acts = capture_with_logits(model, x_val)
     settings = Settings(max_samples=len(x_val), mi_neurons_per_layer=None,
                         mi_estimator="ksg" if mi else "none")
     return score_activations(
         acts, settings,
-        model_info={"id": label, "architecture": "MLP-3x256", "kind": "module"},
+        model_info={"id": label, "architecture": ARCHITECTURE, "kind": "module"},
         data_info={"kind": "tensor", "n_used": len(x_val),
                    "fingerprint": common.fingerprint(x_val)})
 
 
-def score_ablations(model: Any, x_val: np.ndarray, label: str) -> dict[str, Any]:
+def score_ablations(acts: Any, x_val: np.ndarray, label: str) -> dict[str, Any]:
     """Entropy-only re-scores of the same capture (common.ABLATIONS): bin ranges per layer
     or per neuron, and post-ReLU hidden layers (the logits stay as they are)."""
-    acts = capture_with_logits(model, x_val)
-    return common.ablation_scores(acts, x_val, label=label, architecture="MLP-3x256",
+    return common.ablation_scores(acts, x_val, label=label, architecture=ARCHITECTURE,
                                   relu_neurons=sum(acts.layer_sizes[:-1]))
 
 
-def add_ablations(path: Path, setup: str, e: float, seed: int, checkpoint: Path) -> bool:
+def model_name(setup: str, e: float, seed: int) -> str:
+    """The run file's and checkpoint's stem, e.g. ``colored_e0.25_seed1``."""
+    return f"{setup}_e{e:g}_seed{seed}"
+
+
+def parse_name(stem: str) -> tuple[str, float, int]:
+    """(setup, e, seed) of a :func:`model_name`."""
+    setup, e, seed = stem.split("_")
+    return setup, float(e[1:]), int(seed[4:])
+
+
+def _label(setup: str, e: float, seed: int) -> str:
+    return f"{setup} e={e:g}/seed={seed}"
+
+
+def _as_json(results: dict[str, Any]) -> dict[str, Any]:
+    return {name: json.loads(r.to_json()) for name, r in results.items()}
+
+
+def _saved_run(e: float, seed: int, saved: dict[str, Any]) -> common.Run:
+    """A run file's model: its metrics, the scores and any ablation scores."""
+    from infomem.scoring.result import Result
+
+    results = {VARIANT: saved["result"], **saved.get("ablations", {})}
+    return common.Run(e, seed, saved["metrics"],
+                      {k: Result.from_dict(v) for k, v in results.items()})
+
+
+def add_ablations(path: Path, checkpoint: Path) -> bool:
     """Add the ablation scores to a finished model's run file, from the best weights in
     its training checkpoint (no retraining); False when the checkpoint is gone."""
     import torch
@@ -246,48 +275,43 @@ def add_ablations(path: Path, setup: str, e: float, seed: int, checkpoint: Path)
         return True
     if not checkpoint.exists():
         return False
+    setup, e, seed = parse_name(path.stem)
     model = make_model(setup, seed)
     model.load_state_dict(torch.load(checkpoint, weights_only=False)["state"]["best"])
     x_val = make_data(setup, e, seed)["val"][0].reshape(10_000, -1)
-    label = f"{setup} e={e:g}/seed={seed}"
-    again = score(model.eval(), x_val, label, mi=False)
+    acts = capture_with_logits(model.eval(), x_val)
+    again = score(acts, x_val, _label(setup, e, seed), mi=False)
     if abs(again.mean_entropy - saved["result"]["mean_entropy"]) > 1e-12:
         raise SystemExit(f"{checkpoint} does not hold the model scored in {path} (mean entropy "
                          f"{again.mean_entropy} vs {saved['result']['mean_entropy']})")
-    found = score_ablations(model, x_val, label)
-    saved["ablations"] = {name: json.loads(r.to_json()) for name, r in found.items()}
+    saved["ablations"] = _as_json(score_ablations(acts, x_val, _label(setup, e, seed)))
     path.write_text(json.dumps(saved))
     return True
 
 
 def run_one(setup: str, e: float, seed: int, args: argparse.Namespace) -> common.Run:
     """Train (or resume) and score one model; its scores are saved as JSON."""
-    from infomem.scoring.result import Result
-
-    name = f"{setup}_e{e:g}_seed{seed}"
+    name = model_name(setup, e, seed)
     path = runs_folder(args.out, args.l2) / f"{name}.json"
     if path.exists():
-        saved = json.loads(path.read_text())
-        results = {"validation": saved["result"], **saved.get("ablations", {})}
-        return common.Run(e, seed, saved["metrics"],
-                          {k: Result.from_dict(v) for k, v in results.items()})
+        return _saved_run(e, seed, json.loads(path.read_text()))
     print(f"{name}: training (cap {args.max_epochs} epochs)", flush=True)
     model, metrics = train(setup, e, seed, max_epochs=args.max_epochs, l2=args.l2,
                            checkpoint=args.cache / f"{name}{variant(args.l2)}.pt")
     t0 = time.perf_counter()
     x_val = make_data(setup, e, seed)["val"][0].reshape(10_000, -1)
-    result = score(model, x_val, f"{setup} e={e:g}/seed={seed}")
+    acts = capture_with_logits(model, x_val)
+    result = score(acts, x_val, _label(setup, e, seed))
     metrics["score_minutes"] = (time.perf_counter() - t0) / 60
+    ablations = score_ablations(acts, x_val, _label(setup, e, seed))
+    saved = {"metrics": metrics, "max_epochs": args.max_epochs, "l2": args.l2,
+             "result": json.loads(result.to_json()), "ablations": _as_json(ablations)}
     path.parent.mkdir(parents=True, exist_ok=True)
-    ablations = score_ablations(model, x_val, f"{setup} e={e:g}/seed={seed}")
-    path.write_text(json.dumps({"metrics": metrics, "max_epochs": args.max_epochs, "l2": args.l2,
-                                "result": json.loads(result.to_json()),
-                                "ablations": {k: json.loads(r.to_json())
-                                              for k, r in ablations.items()}}))
+    path.write_text(json.dumps(saved))
     print(f"{name}: val acc {metrics['val_acc']:.4f} (epoch {metrics['best_epoch']:.0f}), "
           f"H {result.mean_entropy:.3f}, MI {result.mean_mi:.4f}, "
           f"{metrics['train_minutes']:.1f} + {metrics['score_minutes']:.1f} min", flush=True)
-    return common.Run(e, seed, metrics, {"validation": result, **ablations})
+    return common.Run(e, seed, metrics, {VARIANT: result, **ablations})
 
 
 def variant(l2: float) -> str:
@@ -301,15 +325,10 @@ def runs_folder(out: Path, l2: float = L2) -> Path:
 
 def load_runs(out: Path, l2: float = L2) -> dict[str, list[common.Run]]:
     """Every finished model's scores, per setup, of the grid trained with ``l2``."""
-    from infomem.scoring.result import Result
-
     runs: dict[str, list[common.Run]] = {s: [] for s in SETUPS}
     for path in sorted(runs_folder(out, l2).glob("*.json")):
-        setup, e, seed = path.stem.split("_")
-        saved = json.loads(path.read_text())
-        results = {"validation": saved["result"], **saved.get("ablations", {})}
-        runs[setup].append(common.Run(float(e[1:]), int(seed[4:]), saved["metrics"],
-                                      {k: Result.from_dict(v) for k, v in results.items()}))
+        setup, e, seed = parse_name(path.stem)
+        runs[setup].append(_saved_run(e, seed, json.loads(path.read_text())))
     return runs
 
 
@@ -340,9 +359,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     import infomem.scoring.scores  # noqa: F401 - load every module now, not mid-run from edited files
     if args.ablate:
         for path in sorted(runs_folder(args.out, args.l2).glob("*.json")):
-            setup, e, seed = path.stem.split("_")
             checkpoint = args.cache / f"{path.stem}{variant(args.l2)}.pt"
-            if not add_ablations(path, setup, float(e[1:]), int(seed[4:]), checkpoint):
+            if not add_ablations(path, checkpoint):
                 print(f"{path.stem}: no checkpoint in {args.cache}; ablations skipped")
     elif not args.report_only:
         for seed in args.seeds:  # seed-major: every finished seed is a full ranking

@@ -176,7 +176,7 @@ def write(runs: dict[str, list[common.Run]], out: Path, *, l2: float = PAPER_L2,
         "hidden layers plus the logits, 100 global bins, KSG (k = 3) on all neurons.",
         "",
         f"Cost so far: {len(every)} models, {hours:.1f} CPU-hours on this 2-core machine "
-        f"(one torch thread; epochs run: {', '.join(f'{e:.0f}' for e in epochs) or '-'}).",
+        f"(one or two torch threads; epochs run: {', '.join(f'{e:.0f}' for e in epochs) or '-'}).",
         "",
     ]
     if notes:
