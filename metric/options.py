@@ -47,6 +47,7 @@ class Option:
     hint: str = ""  # appended to the error message: what to do
     scores: bool = False  # changes the numbers: enters the comparable key
     none_is_all: bool = False  # None = every one (CLI: 0)
+    zero_is_off: bool = False  # for "int": 0 switches it off, else at least `minimum`
     one_included: bool = False  # for "fraction": 1 itself is allowed
     optional: bool = False  # None is a valid value
     flag: str | None = ""  # CLI flag; "" = derived from the name, None = no flag
@@ -70,9 +71,11 @@ class Option:
             return None
         if self.kind == "int":
             low = self.minimum if self.minimum is not None else 0
-            if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            off = self.zero_is_off and value == 0
+            if isinstance(value, bool) or not isinstance(value, int) or (value < low and not off):
+                rule = f"0 (off) or an integer >= {low}" if self.zero_is_off else f"an integer >= {low}"
                 raise InvalidInputError(
-                    f"`{self.name}` must be an integer >= {low}; received {value!r}.{self._hint}")
+                    f"`{self.name}` must be {rule}; received {value!r}.{self._hint}")
         elif self.kind == "bool":
             if not isinstance(value, bool):
                 raise InvalidInputError(
@@ -101,6 +104,11 @@ class Option:
             names = (value,) if isinstance(value, str) else tuple(str(x) for x in value)
             if not names:
                 raise InvalidInputError(f"`{self.name}` must name at least one module, or be None.")
+            twice = sorted({n for n in names if names.count(n) > 1})
+            if twice:
+                raise InvalidInputError(
+                    f"`{self.name}` lists {', '.join(map(repr, twice))} more than once; name each "
+                    "layer once.")
             return names
         elif self.kind == "str" and not isinstance(value, str):
             raise InvalidInputError(
@@ -123,6 +131,9 @@ class Option:
         else:
             shown = str(self.default)
         return f"{self.help} (default: {shown})"
+
+
+_ONE_REPLICATE = "One replicate has no spread, so its interval would be a point; 20 is a good start."
 
 
 def _options() -> tuple[Option, ...]:
@@ -167,10 +178,10 @@ def _options() -> tuple[Option, ...]:
                minimum=1, scores=True),
         Option("batch_size", 16, "examples per forward pass (speed only)", s, "int", minimum=1),
         Option("n_bootstrap", 0, "bootstrap resamples of the examples for entropy intervals",
-               s, "int", minimum=0, scores=True),
+               s, "int", minimum=2, zero_is_off=True, hint=_ONE_REPLICATE, scores=True),
         Option("intervals", 0, "replicates for 95% intervals of the scores (subsamples without "
                "replacement; paired across models in compare; 0 = none, 20 is a good start)",
-               s, "int", minimum=0, space=False),
+               s, "int", minimum=2, zero_is_off=True, hint=_ONE_REPLICATE, space=False),
         Option("interval_fraction", 0.8, "share of the examples in each interval replicate",
                s, "fraction"),
         Option("interval_pairs", 2000, "random neuron pairs in each MI replicate", s, "int",

@@ -193,7 +193,8 @@ def test_pool_last_handles_left_padding():
 
 @pytest.mark.parametrize(
     "layers, message",
-    [(["no.such.module"], "not found"), (["7"], "out of range")],
+    [(["no.such.module"], "not found"), (["7"], "out of range"),
+     (["1", "-1"], r"\['1', '-1'\] name layer.1 more than once")],
 )
 def test_bad_layers(tiny_bert, texts, layers, message):
     with pytest.raises(InvalidInputError, match=message):

@@ -50,6 +50,19 @@ def test_every_checked_option_is_refused_by_name_before_model_work(name):
               **{name: _bad_value(OPTIONS[name])})
 
 
+@pytest.mark.parametrize("name", ["intervals", "n_bootstrap"])
+def test_one_replicate_is_refused_and_zero_switches_intervals_off(name):
+    with pytest.raises(InvalidInputError, match=f"`{name}` must be 0 \\(off\\) or an integer >= 2; "
+                       "received 1. One replicate has no spread"):
+        Settings(**{name: 1})
+    assert getattr(Settings(**{name: 0}), name) == 0 and getattr(Settings(**{name: 2}), name) == 2
+
+
+def test_a_layer_named_twice_is_refused_before_model_work():
+    with pytest.raises(InvalidInputError, match="`layers` lists '1' more than once"):
+        score("no/such-model-anywhere", ["a text"] * 5, progress=False, layers=["1", "0", "1"])
+
+
 def test_the_metric_takes_every_metric_option_and_says_why_not_for_the_rest():
     from infomem.glue.evaluate_module import InfoMem
 

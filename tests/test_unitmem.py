@@ -207,6 +207,12 @@ def test_refusals_are_one_line(tiny_bert, texts):
     _one_line(e)
 
 
+def test_two_indices_of_one_block_are_refused(tiny_bert, texts):
+    with pytest.raises(InvalidInputError, match="name encoder.layer.1.* more than once") as e:
+        unit_mem_score(str(tiny_bert), texts, layers=["1", "-1"], progress=False)
+    _one_line(e)
+
+
 def test_block_indices_select_blocks(tiny_bert, texts):
     report = unit_mem_score(str(tiny_bert), texts, layers=["1"], progress=False)
     assert [x.name for x in report.per_layer] == ["encoder.layer.1.intermediate.intermediate_act_fn"]

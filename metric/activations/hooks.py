@@ -19,7 +19,7 @@ from infomem.activations.models import LoadedModel
 from infomem.errors import InvalidInputError
 
 __all__ = ["Activations", "Recorder", "capture", "capture_with", "capture_module", "find_blocks",
-           "pool", "pooled_hooks"]
+           "pool", "pooled_hooks", "refuse_repeats"]
 
 
 @dataclass(frozen=True)
@@ -137,7 +137,9 @@ def _resolve_layers(
                 f"Layer index out of range: the model has {len(blocks)} blocks; "
                 f"received {list(layers or [])}."
             ) from e
-        return [f"layer.{i}" for i, _ in chosen], [m for _, m in chosen], path
+        names = [f"layer.{i}" for i, _ in chosen]
+        refuse_repeats(names, layers)
+        return names, [m for _, m in chosen], path
     missing = [x for x in layers if x not in modules]
     if missing:
         sample = ", ".join(list(modules)[1:6])
@@ -146,6 +148,15 @@ def _resolve_layers(
             f"names look like: {sample}, ... (see `model.named_modules()`)."
         )
     return list(layers), [modules[x] for x in layers], None
+
+
+def refuse_repeats(names: Sequence[str], layers: Sequence[str] | None) -> None:
+    """One line when two indices (e.g. 1 and -5 of 6 blocks) name the same layer."""
+    twice = sorted({n for n in names if names.count(n) > 1})
+    if twice:
+        raise InvalidInputError(
+            f"Layers {list(layers or [])} name {', '.join(twice)} more than once (negative "
+            "indices count from the last one); name each layer once.")
 
 
 # --- hooks ------------------------------------------------------------------------

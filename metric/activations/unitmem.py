@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 
 from infomem import estimators
-from infomem.activations.hooks import Recorder, find_blocks, pooled_hooks
+from infomem.activations.hooks import Recorder, find_blocks, pooled_hooks, refuse_repeats
 from infomem.activations.views import Augment, view_rng
 from infomem.errors import InvalidInputError
 
@@ -125,12 +125,14 @@ def find_targets(model: Any, layers: Sequence[str] | None = None, *,
     if layers is None:
         return [t for g in groups for t in g]
     try:
-        return [t for i in layers for t in groups[int(i)]]
+        chosen = [t for i in layers for t in groups[int(i)]]
     except IndexError as e:
         raise InvalidInputError(
             f"Layer index out of range: the model has {len(groups)} layer(s) to hook; "
             f"received {list(layers)}."
         ) from e
+    refuse_repeats([t.name for t in chosen], layers)
+    return chosen
 
 
 @contextmanager
