@@ -16,7 +16,7 @@ from typing import Any
 
 from infomem.errors import InvalidInputError
 from infomem.scoring.result import Result
-from infomem.scoring.selection import unique_labels
+from infomem.scoring.selection import SCORE_NAMES, unique_labels
 
 from .handlers import (
     EstimatorChoice,
@@ -212,6 +212,8 @@ def _summary(comparison: Any) -> str:
     if comparison.kendall_tau is not None:
         lines.append("Kendall's tau between each score and the extrinsic values: "
                      + _tau_text(comparison.kendall_tau))
+        lines.extend(f"No tau for {SCORE_NAMES[k]}: {why}."
+                     for k, why in comparison.undefined_taus().items())
         if comparison.agreement is not None:
             lines.append(f"Agreement with the paper's expected direction ({comparison.expect}; "
                          "+1 = the score ranks the models exactly as the extrinsic metric "

@@ -110,6 +110,24 @@ def test_missing_mi_gives_no_rank(trio: list[Result]) -> None:
         compare(no_mi, by="mean_mi")
 
 
+def test_an_undefined_tau_says_why(trio: list[Result]) -> None:
+    from rich.console import Console
+
+    assert compare(trio, extrinsic=[0.5, 0.6, 0.7]).undefined_taus() == {}
+    same_metric = compare(trio, extrinsic=[0.5, 0.5, 0.5], extrinsic_name="ood_acc")
+    assert same_metric.undefined_taus() == {"mean_entropy": "every model has the same ood_acc",
+                                            "mean_mi": "every model has the same ood_acc"}
+    console = Console(record=True, width=160)
+    console.print(same_metric.table())
+    assert "no tau for mean_entropy, mean_mi: every model has the same ood_acc" in console.export_text()
+    tied = [_with_scores(r, 2.0, r.mean_mi, r.model_id) for r in trio]
+    assert compare(tied, extrinsic=[1, 2, 3]).to_dict()["kendall_tau_undefined"] == {
+        "mean_entropy": "every model has the same mean entropy"}
+    no_mi = [dataclasses.replace(r, mean_mi=None) for r in trio]
+    assert compare(no_mi, extrinsic=[1, 2, 3]).undefined_taus() == {
+        "mean_mi": "some results were scored without MI"}
+
+
 def test_duplicate_ids_get_distinct_labels() -> None:
     comp = compare([_result(0), _result(0)])
     assert sorted(comp.labels) == ["model-0", "model-0 (2)"]

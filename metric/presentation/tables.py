@@ -160,6 +160,10 @@ def _caption(comp: Comparison) -> str:
     if comp.kendall_tau is not None:
         taus = ", ".join(f"{k}: {_fmt_tau(v)}{_tau_iv(comp, k)}" for k, v in comp.kendall_tau.items())
         parts.append(f"Kendall tau vs {comp.extrinsic_name}: {taus}")
+        undefined = comp.undefined_taus()
+        for why in dict.fromkeys(undefined.values()):
+            keys = ", ".join(k for k, v in undefined.items() if v == why)
+            parts.append(f"no tau for {keys}: {why}")
     if comp.agreement is not None and comp.expected_sign is not None:
         signs = ", ".join(f"{k} {'+' if v > 0 else '-'}" for k, v in comp.expected_sign.items())
         agree = ", ".join(f"{k}: {_fmt_tau(v)}" for k, v in comp.agreement.items())

@@ -39,7 +39,7 @@ from infomem.scoring.comparable import check_comparable
 if TYPE_CHECKING:
     from infomem.scoring.result import Result
 
-__all__ = ["compare", "Comparison", "Row", "kendall_tau", "unique_labels", "EXPECTED_SIGNS"]
+__all__ = ["compare", "Comparison", "Row", "kendall_tau", "unique_labels", "EXPECTED_SIGNS", "SCORE_NAMES"]
 
 SCORES = ("mean_entropy", "mean_mi")
 BY = (*SCORES, "median_entropy")
@@ -68,6 +68,9 @@ class Row:
         return {f.name: getattr(self, f.name) for f in fields(self)}
 
 
+SCORE_NAMES = {"mean_entropy": "mean entropy", "mean_mi": "mean MI"}
+
+
 @dataclass(frozen=True)
 class Comparison:
     """Models ranked by their scores, optionally against an extrinsic metric."""
@@ -90,12 +93,29 @@ class Comparison:
     def labels(self) -> list[str]:
         return [row.label for row in self.rows]
 
+    def undefined_taus(self) -> dict[str, str]:
+        """Why a Kendall tau is None, in plain words, per score (tau-b needs both sides to vary)."""
+        if self.kendall_tau is None:
+            return {}
+        extrinsic = {row.extrinsic for row in self.rows}
+        reasons = {}
+        for key in (k for k, v in self.kendall_tau.items() if v is None):
+            values = {getattr(row, key) for row in self.rows}
+            if None in values:
+                reasons[key] = "some results were scored without MI"
+            elif len(extrinsic) == 1:
+                reasons[key] = f"every model has the same {self.extrinsic_name}"
+            elif len(values) == 1:
+                reasons[key] = f"every model has the same {SCORE_NAMES[key]}"
+        return reasons
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "by": self.by,
             "n_samples": self.n_samples,
             "extrinsic_name": self.extrinsic_name,
             "kendall_tau": self.kendall_tau,
+            "kendall_tau_undefined": self.undefined_taus(),
             "expect": self.expect,
             "expected_sign": self.expected_sign,
             "agreement": self.agreement,

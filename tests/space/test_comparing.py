@@ -29,3 +29,21 @@ def test_ranking_refuses_unknown_choices() -> None:
     with pytest.raises(InvalidInputError, match="`expect` must be one of shortcut, example"):
         comparing.Ranking(expect="both").check(["a", "b"])
     assert comparing.Ranking(extrinsic="a = 1\nb = 2").check(["a", "b"]) == {"a": 1.0, "b": 2.0}
+
+
+def test_summary_says_why_a_tau_is_missing() -> None:
+    import numpy as np
+
+    from infomem.activations.hooks import Activations
+    from infomem.scoring.scores import score_activations
+    from infomem.scoring.selection import compare
+    from infomem.scoring.settings import Settings
+
+    rng = np.random.default_rng(0)
+    results = [score_activations(Activations(rng.normal(size=(40, 6)) * (1 + i), ("layer.0",), (6,)),
+                                 Settings(mi_estimator="binned", bins=10),
+                                 model_info={"id": f"m{i}"}, data_info={"fingerprint": "x"})
+               for i in range(2)]
+    summary = comparing._summary(compare(results, extrinsic=[0.7, 0.7], extrinsic_name="acc"))
+    assert "No tau for mean entropy: every model has the same acc." in summary
+    assert "No tau for mean MI: every model has the same acc." in summary
