@@ -23,7 +23,7 @@ from infomem.errors import InvalidInputError
 
 from .card_content import CardContent, load_card_content, write_card
 from .card_data import EVAL_RESULTS_DIR, METRICS, eval_result_files, our_source_url
-from .client import HubSession, open_session
+from .client import HubSession, check_repo_id, open_session
 from .errors import forbidden_advice
 
 __all__ = ["CardUpdate", "annotate_model_card", "annotate_card_file", "PLOT_PATH",
@@ -214,6 +214,7 @@ def annotate_model_card(
     written: a new PR learns its revision from that commit, and a second one there sets
     the link (a dry run shows main's).
     """
+    check_repo_id(repo_id)
     content = load_card_content(result, extraction=extraction, unitmem=unitmem,
                                 repo_id=repo_id, force=force)
     session = open_session(token, endpoint=endpoint, require_token=not dry_run,

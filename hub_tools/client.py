@@ -9,9 +9,30 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import NO_TOKEN, HubError, hub_errors
+from infomem.errors import InvalidInputError
 
-__all__ = ["HubSession", "open_session"]
+from .errors import NO_TOKEN, REPO_KINDS, HubError, hub_errors
+
+__all__ = ["HubSession", "open_session", "check_repo_id"]
+
+
+def check_repo_id(repo_id: Any, repo_type: str = "model") -> None:
+    """One-line InvalidInputError unless `repo_id` is a Hub id (ORG/NAME; a model or dataset
+    may also be a bare legacy NAME), checked with huggingface_hub's own rules before any work."""
+    from huggingface_hub.errors import HFValidationError
+    from huggingface_hub.utils import validate_repo_id
+
+    try:
+        valid = isinstance(repo_id, str) and (repo_type != "space" or "/" in repo_id)
+        if valid:
+            validate_repo_id(repo_id)
+    except HFValidationError:
+        valid = False
+    if not valid:
+        raise InvalidInputError(
+            f"A {REPO_KINDS.get(repo_type, repo_type)} id must look like `ORG/NAME` (letters, digits, "
+            f"`-`, `_`, `.`; no `--` or `..`, no `-` or `.` at either end, at most 96 "
+            f"characters); received {repo_id!r}.")
 
 
 @dataclass

@@ -14,7 +14,7 @@ from typing import Any
 from infomem.errors import HubError
 
 __all__ = ["HubError", "hub_errors", "to_hub_error", "redact", "forbidden_advice",
-           "CREATE_PR_INSTEAD", "NO_TOKEN"]
+           "CREATE_PR_INSTEAD", "NO_TOKEN", "REPO_KINDS"]
 
 _WRITE_ACCESS = "use a token with write access (a read-only token cannot write at all)"
 NO_TOKEN = (
@@ -22,7 +22,7 @@ NO_TOKEN = (
     "variable, or pass `--token` (a token with write access, or any token to open a PR)."
 )
 
-_KIND = {"model": "model", "dataset": "dataset", "space": "Space"}
+REPO_KINDS = {"model": "model", "dataset": "dataset", "space": "Space"}
 
 
 def forbidden_advice(alternative: str) -> str:
@@ -78,7 +78,7 @@ def to_hub_error(
     """
     from huggingface_hub import errors as hf
 
-    kind = _KIND.get(repo_type, repo_type)
+    kind = REPO_KINDS.get(repo_type, repo_type)
     where = f"{kind} `{repo_id}`" if repo_id else "the Hub"
     status = getattr(getattr(e, "response", None), "status_code", None)
     server = _server_message(e)

@@ -20,7 +20,7 @@ from infomem.errors import HubError, InvalidInputError, ResultFormatError
 
 from .card_content import load_extraction, load_result, load_unitmem
 from .card_text import join_card, parse_header, set_header_key, split_card
-from .client import HubSession, open_session
+from .client import HubSession, check_repo_id, open_session
 from .errors import CREATE_PR_INSTEAD
 from .results_records import (
     KINDS,
@@ -155,6 +155,7 @@ def push_results(
     kind: pushing the same run twice leaves one record; a run that changed replaces its
     record. Nothing is committed when no record changes.
     """
+    check_repo_id(dataset_id, "dataset")
     if isinstance(results, (str, Path, dict)) or hasattr(results, "settings"):
         results = [results]
     new: dict[str, list[dict[str, Any]]] = {}
@@ -206,6 +207,7 @@ def load_results(
     "extraction" (ExtractionResults), "unitmem" (UnitMemReports) or "all" (each present
     kind in that order; tell them apart by class, or by :func:`kind_of`).
     """
+    check_repo_id(dataset_id, "dataset")
     kinds = list(KINDS) if kind == "all" else [kind]
     if kinds[0] not in KINDS:
         raise InvalidInputError(f"`kind` must be one of {', '.join(KINDS)} or all; received {kind!r}.")

@@ -8,7 +8,6 @@ infomem itself (:mod:`infomem.hub.vendor`), so they build on the real Hub.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,14 +16,12 @@ from typing import Any
 from infomem.errors import InvalidInputError
 
 from .card_text import join_card, set_header_key, split_card
-from .client import open_session
+from .client import check_repo_id, open_session
 from .errors import CREATE_PR_INSTEAD, forbidden_advice
 from .vendor import VENDOR_DIR, python_version, sdk_version, space_package
 
-__all__ = ["SpaceUpload", "upload_space", "publish_metric", "space_readme", "check_repo_id",
-           "METRIC_APP"]
+__all__ = ["SpaceUpload", "upload_space", "publish_metric", "space_readme", "METRIC_APP"]
 
-_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[A-Za-z0-9][\w.-]*$")
 _SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", ".pytest_cache"}
 
 # app.py of the metric Space. evaluate's own widget is broken with current gradio
@@ -69,15 +66,6 @@ class SpaceUpload:
 
     def summary(self) -> str:
         return f"{self.repo_id}: {self.pr_url or self.commit_url or 'up to date'} ({self.url})"
-
-
-def check_repo_id(repo_id: str) -> None:
-    """One-line InvalidInputError unless ``repo_id`` looks like a Hub id, ORG/NAME."""
-    if not _REPO_ID.match(repo_id or ""):
-        raise InvalidInputError(
-            f"A Space id must look like `ORG/NAME` (letters, digits, `-`, `_`, `.`); "
-            f"received {repo_id!r}."
-        )
 
 
 def _collect(files: str | Path | Mapping[str, bytes | str | Path]) -> dict[str, bytes]:
@@ -137,7 +125,7 @@ def upload_space(
     unchanged upload makes no commit. `forbidden`: what a 403 message advises (default:
     `--create-pr`).
     """
-    check_repo_id(repo_id)
+    check_repo_id(repo_id, "space")
     content = _collect(files)
     if readme_yaml is not None:
         existing = content["README.md"].decode("utf-8") if "README.md" in content else None
@@ -187,7 +175,7 @@ def publish_metric(
     `infomem_requirement` there instead of the copy. ``evaluate.load("ORG/NAME")`` works
     where infomem is installed.
     """
-    check_repo_id(repo_id)
+    check_repo_id(repo_id, "space")
     from infomem.glue.evaluate_module import metric_card_text
     from infomem.glue.install import metric_script_path
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from infomem.errors import InvalidInputError
-from infomem.hub.spaces import check_repo_id, space_readme
+from infomem.hub.client import check_repo_id
+from infomem.hub.spaces import space_readme
 from infomem.hub.vendor import VENDOR_DIR, python_version, sdk_version, space_package
 
 from .config import ENV_VARS
@@ -69,7 +70,7 @@ def space_files(repo_id: str, *, infomem_requirement: str | None = None,
     `infomem_requirement` (e.g. a git+https URL): install infomem from it instead of
     carrying a copy.
     """
-    check_repo_id(repo_id)
+    check_repo_id(repo_id, "space")
     return {
         "app.py": _app_source().encode("utf-8"),
         "README.md": demo_readme(repo_id, title=title).encode("utf-8"),

@@ -85,6 +85,22 @@ def test_card_and_push_results_online(hub_client, result_file, capsys, monkeypat
     assert "ORG/NAME" in err and ALICE not in err
 
 
+@pytest.mark.parametrize("argv, kind", [
+    (["card", "alice/tiny bert", "RESULT", "--force", "--dry-run"], "model"),
+    (["push-results", "alice/res--x", "RESULT"], "dataset"),
+    (["deploy-space", "demo"], "Space"),
+    (["publish-metric", "alice/metric-"], "Space"),
+])
+def test_a_malformed_repo_id_is_refused_in_one_line_before_the_hub(result_file, capsys, argv, kind,
+                                                                     monkeypatch):
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")  # nothing listens: no request may go out
+    argv = [str(result_file) if a == "RESULT" else a for a in argv]
+    assert main([*argv, "--token", BOB]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: A {kind} id must look like `ORG/NAME`") and err.count("\n") == 1
+    assert repr(argv[1]) in err and BOB not in err
+
+
 def _options(command: str) -> set[str]:
     parser = build_parser()
     sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
