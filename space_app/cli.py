@@ -10,8 +10,9 @@ import os
 from typing import Any
 
 from infomem.cli import Arguments, add_command
+from infomem.errors import InvalidInputError
 
-__all__ = ["add_parsers"]
+__all__ = ["add_parsers", "check_address"]
 
 
 _APP: Arguments = {
@@ -53,7 +54,28 @@ def add_parsers(sub: Any) -> None:
          "those files to a folder.")
 
 
+def check_address(host: str, port: int) -> None:
+    """One line, before the app is built, when the app could not listen on host:port."""
+    import socket
+
+    if not 1 <= port <= 65535:
+        raise InvalidInputError(f"`--port` must be between 1 and 65535; received {port}.")
+    if ":" in host:
+        raise InvalidInputError(
+            f"`--host` {host!r} is an IPv6 address, which gradio's server URL cannot hold; use "
+            "an IPv4 address such as 127.0.0.1, or 0.0.0.0 for every interface.")
+    try:
+        with socket.socket(socket.AF_INET) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as servers do
+            probe.bind((host, port))
+    except OSError as e:
+        raise InvalidInputError(
+            f"Cannot listen on {host}:{port} ({e.strerror or e}): pass a free `--port`, or a "
+            "`--host` of this machine.") from e
+
+
 def _cmd_app(args: argparse.Namespace) -> int:
+    check_address(args.host, args.port)
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     from infomem.space import build_app
 

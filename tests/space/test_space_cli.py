@@ -27,3 +27,28 @@ def test_cli_app_help_lists_its_options(capsys: pytest.CaptureFixture[str]) -> N
     out = capsys.readouterr().out
     for option in ("--port", "--host", "--share", "--max-samples", "--results"):
         assert option in out
+
+
+def test_cli_app_refuses_an_address_it_cannot_listen_on_before_building(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    import socket
+
+    import infomem.space
+    from infomem.cli import main
+
+    def never(**_: object) -> None:
+        raise AssertionError("the app was built")
+
+    monkeypatch.setattr(infomem.space, "build_app", never)
+    with socket.socket(socket.AF_INET) as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        for argv, message in (
+                (["--port", str(port)], f"Cannot listen on 127.0.0.1:{port} (Address already in use)"),
+                (["--port", "70000"], "`--port` must be between 1 and 65535; received 70000."),
+                (["--host", "::1"], "`--host` '::1' is an IPv6 address"),
+                (["--host", "no-such-host.invalid"], "Cannot listen on no-such-host.invalid:7860")):
+            assert main(["app", *argv]) == 2
+            err = capsys.readouterr().err
+            assert err.startswith(f"error: {message}") and err.count("\n") == 1
