@@ -210,7 +210,7 @@ def _options() -> tuple[Option, ...]:
               ("split", None, "dataset split (default: validation, test or the first)", "str"),
               ("column", None, "text or image column (default: a text-like column)", "str"),
               ("data_revision", None, "dataset revision", "str"),
-              ("encoding", "utf-8", "text encoding of a plain-text --file", "str"),
+              ("encoding", "utf-8", "text encoding of a --file (all but .parquet)", "str"),
               ("streaming", False, "stream the dataset (takes its first rows)", "bool"),
               ("file", None, "local .txt (one text per line), .csv, .tsv, .json, .jsonl or "
                ".parquet", "any"),

@@ -60,7 +60,11 @@ def test_output_paths_are_checked_before_any_model_work(files, flag, path, expec
     ("latin1.txt", [], "is not valid utf-8 text: byte 0xe9 at offset 3"),
     ("latin1.txt", ["--encoding", "klingon"], "Unknown encoding 'klingon'"),
     ("binary.log", [], "looks binary"),
-    ("texts.txt", ["--column", "text"], "applies to tables"),
+    ("texts.txt", ["--column", "text"], "`column=` / `--column` does not apply to the text "
+                                        "file 'texts.txt' (one example per line; `column` "
+                                        "applies to .csv"),
+    ("texts.txt", ["--split", "test", "--streaming"], "`split=` / `--split`, `streaming=` / "
+                                                      "`--streaming` do not apply to the text file"),
     ("a_folder", [], "is a directory"),
     ("absent.txt", [], "does not exist"),
 ])

@@ -101,6 +101,48 @@ def test_dataset_directory_splits_and_columns(tmp_path):
     assert obj.items == ["a", "b"] and obj.info["kind"] == "dataset-object"
 
 
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_a_table_file_is_decoded_with_the_encoding(tmp_path):
+    (tmp_path / "l.csv").write_bytes("text\ncafé\nnaïve\n".encode("latin-1"))
+    (tmp_path / "l.jsonl").write_bytes('{"text": "café"}\n'.encode("latin-1"))
+    with pytest.raises(DataError, match="'l.csv' cannot be read as a csv table: 'utf-8' codec .* "
+                                        "Pass its encoding with `encoding=` / `--encoding`"):
+        load_inputs(file=tmp_path / "l.csv")
+    assert load_inputs(file=tmp_path / "l.csv", encoding="latin-1").items == ["café", "naïve"]
+    assert load_inputs(file=tmp_path / "l.jsonl", encoding="latin-1").items == ["café"]
+    with pytest.raises(DataError, match="Unknown encoding 'klingon'"):
+        load_inputs(file=tmp_path / "l.csv", encoding="klingon")
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+def test_options_a_source_does_not_read_are_refused(tmp_path):
+    import datasets
+
+    datasets.Dataset.from_dict({"text": ["a", "b"]}).to_parquet(tmp_path / "t.parquet")
+    datasets.Dataset.from_dict({"text": ["a", "b"]}).save_to_disk(tmp_path / "one")
+    refused = [
+        ({"file": tmp_path / "t.parquet", "encoding": "latin-1"},
+         "`encoding=` / `--encoding` does not apply to the table file 't.parquet'; drop it."),
+        ({"file": tmp_path / "t.parquet", "split": "test"}, "`split=` / `--split` does not apply"),
+        ({"dataset": str(tmp_path / "one"), "config": "c", "data_revision": "v1"},
+         "`config=` / `--config`, `data_revision=` / `--data-revision` do not apply to the local "
+         "dataset .*; drop them."),
+        ({"dataset": str(tmp_path / "one"), "streaming": True}, "`streaming=` / `--streaming`"),
+        ({"dataset": str(tmp_path / "one"), "split": "test"}, "holds one split \\('train'\\), "
+                                                              "not 'test'; drop `split=`"),
+        ({"dataset": "nobody/no-such-dataset-xyz", "encoding": "latin-1"},
+         "`encoding=` / `--encoding` does not apply to the dataset 'nobody/no-such"),
+        ({"column": "text"}, "does not apply to the bundled text sample"),
+        ({"inputs": ["a", "b"], "split": "test"}, "does not apply to inputs passed in memory"),
+    ]
+    for kwargs, message in refused:
+        with pytest.raises(InvalidInputError, match=message):
+            load_inputs(**kwargs)
+    got = load_inputs(dataset=str(tmp_path / "one"), split="train")  # its own split is fine
+    assert got.items == ["a", "b"] and got.info["split"] == "train"
+    assert load_inputs(file=tmp_path / "t.parquet", encoding="utf-8").items == ["a", "b"]
+
+
 def test_missing_sources():
     with pytest.raises(DataError, match="does not exist"):
         load_inputs(file="no/such/file.txt")

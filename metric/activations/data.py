@@ -15,11 +15,12 @@ from typing import Any
 import numpy as np
 
 from infomem.errors import DataError, InvalidInputError
-from infomem.options import default
+from infomem.options import default, option
 
 __all__ = ["Inputs", "load_inputs", "default_texts", "check_texts", "fingerprint", "SMALL_SAMPLE_WARNING"]
 
 SMALL_SAMPLE_WARNING = 200  # fewer examples than this: entropy is strongly biased (diagnostics)
+_ENCODING_HINT = "Pass its encoding with `encoding=` / `--encoding` (e.g. latin-1)."
 _TEXT_COLUMNS = ("text", "sentence", "content", "review", "document", "prompt")
 _IMAGE_COLUMNS = ("image", "img", "pixel_values")
 
@@ -32,6 +33,7 @@ class _Table:
     builder: str
     layout: str
     options: dict[str, str] = field(default_factory=dict)
+    encoded: bool = True  # text to decode (csv, json), so `encoding` applies
 
 
 _TABLES = {
@@ -41,7 +43,7 @@ _TABLES = {
     ".json": _Table("json", 'Write a list of records ([{"text": ...}, ...]), an object of '
                     'equal-length columns ({"text": [...]}) or a list of strings.'),
     ".jsonl": _Table("json", "Write one JSON object per line."),
-    ".parquet": _Table("parquet", "Write it with pandas or pyarrow (to_parquet)."),
+    ".parquet": _Table("parquet", "Write it with pandas or pyarrow (to_parquet).", encoded=False),
 }
 
 
@@ -124,7 +126,7 @@ def _load_dataset(
         if path.suffix.lower() not in _TABLES:
             raise DataError(f"{dataset!r} is a file, not a dataset; pass it with `file=` / "
                             "`--file` (read as text, one example per line).")
-        return _load_table_file(path), split or "train"
+        return _load_table_file(path), _single_split(dataset, split, "train")
     try:
         if path.is_dir() and ((path / "state.json").exists() or (path / "dataset_dict.json").exists()):
             loaded = datasets.load_from_disk(str(path))
@@ -147,10 +149,18 @@ def _load_dataset(
                 f"{', '.join(splits)}. Pass one with `split=` / `--split`."
             )
         return loaded[chosen], chosen
-    return loaded, split or "train"
+    return loaded, _single_split(dataset, split, str(loaded.split) if loaded.split else "train")
 
 
-def _load_table_file(path: Path) -> Any:
+def _single_split(dataset: str, split: str | None, own: str) -> str:
+    """The one split a saved Dataset or table file holds; `split` must name it or be None."""
+    if split not in (None, own):
+        raise DataError(f"{dataset!r} holds one split ({own!r}), not {split!r}; drop `split=` / "
+                        "`--split`, or pass a dataset with that split.")
+    return own
+
+
+def _load_table_file(path: Path, encoding: str = default("encoding")) -> Any:
     """A local .csv/.tsv/.json/.jsonl/.parquet table as a Dataset, or a one-line DataError
     naming the file and what is wrong with it (empty, no rows, not parseable)."""
     import datasets
@@ -166,13 +176,16 @@ def _load_table_file(path: Path) -> Any:
     level = log.level
     log.setLevel(logging.CRITICAL)
     try:
+        encoded = {"encoding": encoding} if table.encoded else {}
         loaded = datasets.load_dataset(table.builder, data_files=str(path), split="train",
-                                       **table.options)
+                                       **table.options, **encoded)
     except (DatasetGenerationError, ValueError) as e:  # a parser's error is the cause
         if "corresponds to no data" in str(e):  # datasets' words for a table without rows
             raise DataError(no_rows) from e
-        raise DataError(f"{what} cannot be read as a {suffix[1:]} table: "
-                        f"{_first_line(e.__cause__ or e)}. {table.layout}") from e
+        cause = e.__cause__ or e
+        fix = (_ENCODING_HINT if isinstance(cause, UnicodeDecodeError) else table.layout)
+        raise DataError(f"{what} cannot be read as a {suffix[1:]} table: {_first_line(cause)}. "
+                        f"{fix}") from e
     finally:
         log.setLevel(level)
     if loaded.num_rows == 0:
@@ -246,6 +259,8 @@ def load_inputs(
     sources = [x is not None for x in (inputs, dataset, file)]
     if sum(sources) > 1:
         raise InvalidInputError("Pass only one of `inputs`, `dataset` or `file`.")
+    given = {"config": config, "split": split, "data_revision": data_revision,
+             "streaming": streaming, "encoding": encoding, "column": column}
     info: dict[str, Any]
     n: int | None  # examples available before subsampling (None: a stream)
     if file is not None:
@@ -255,28 +270,34 @@ def load_inputs(
         if path.is_dir():
             raise DataError(f"Input file {str(path)!r} is a directory; pass a file, or a saved "
                             "dataset directory with `dataset=` / `--dataset`.")
-        if path.suffix.lower() not in _TABLES:  # any other file: text, one per line
-            if column is not None:
-                raise DataError(
-                    f"`column` {column!r} applies to tables (.csv, .tsv, .json, .jsonl, "
-                    f".parquet); {path.name!r} is read as plain text, one example per line. "
-                    "Drop the column.")
+        table = _TABLES.get(path.suffix.lower())
+        if table is None:  # any other file: text, one per line
+            _refuse_unused(given, {"encoding"}, f"the text file {path.name!r} (one example per "
+                           "line; `column` applies to .csv, .tsv, .json, .jsonl and .parquet tables)")
             lines = [x for x in read_text(path, encoding).splitlines() if x.strip()]
             items, n = _take(lines, max_samples, seed)
             info = {"kind": "file", "path": path.name, "column": None}
         else:
-            ds, _ = _load_dataset(str(path), None, split, None, False)
+            _refuse_unused(given, {"column", "encoding"} if table.encoded else {"column"},
+                           f"the table file {path.name!r}")
+            _check_encoding(encoding)
+            ds = _load_table_file(path, encoding)
             items, col, n = _from_dataset(ds, column, f"file {path.name!r}", max_samples, seed)
             info = {"kind": "file", "path": path.name, "column": col}
     elif dataset is not None:
+        saved = Path(dataset).exists()  # a saved dataset directory or a table file
+        _refuse_unused(given, {"split", "column"} if saved else set(given) - {"encoding"},
+                       f"the local dataset {dataset!r}" if saved else f"the dataset {dataset!r}")
         ds, chosen_split = _load_dataset(dataset, config, split, data_revision, streaming)
         items, col, n = _from_dataset(ds, column, f"dataset {dataset!r}", max_samples, seed)
         info = {"kind": "dataset", "dataset": dataset, "config": config, "split": chosen_split,
                 "column": col, "revision": data_revision, "streaming": streaming}
     elif inputs is None:
+        _refuse_unused(given, set(), "the bundled text sample (pass `dataset=` or `file=` first)")
         items, n = _take(default_texts(), max_samples, seed)
         info = {"kind": "default", "dataset": "infomem/default_texts"}
     else:
+        _refuse_unused(given, {"column"}, "inputs passed in memory")
         items, n, info = _from_memory(inputs, column, max_samples, seed)
     if not items:
         raise DataError("The inputs are empty: nothing to score.")
@@ -284,21 +305,39 @@ def load_inputs(
     return Inputs(list(items), info)
 
 
+def _refuse_unused(given: dict[str, Any], used: set[str], source: str) -> None:
+    """One line for a data option set that `source` does not read: it would be silently
+    ignored, and recorded in the result as if it had applied."""
+    unused = [f"`{name}=` / `{option(name).cli_flag}`" for name, value in given.items()
+              if name not in used and value not in (None, False, default(name))]
+    if unused:
+        them = "it" if len(unused) == 1 else "them"
+        raise InvalidInputError(f"{', '.join(unused)} do{'es' if them == 'it' else ''} not apply "
+                                f"to {source}; drop {them}.")
+
+
+def _check_encoding(encoding: str) -> None:
+    import codecs
+
+    try:
+        codecs.lookup(encoding)
+    except LookupError as e:
+        raise DataError(f"Unknown encoding {encoding!r}; use e.g. 'utf-8' or 'latin-1'.") from e
+
+
 def read_text(path: Path, encoding: str) -> str:
     """A text file's contents, or a one-line error naming the file and the first bad byte."""
+    _check_encoding(encoding)
     raw = path.read_bytes()
     if b"\0" in raw[:8192]:
         raise DataError(f"Input file {path.name!r} looks binary (it holds NUL bytes); pass a "
                         "text file (one example per line) or a .csv/.json/.parquet table.")
     try:
         return raw.decode(encoding)
-    except LookupError as e:
-        raise DataError(f"Unknown encoding {encoding!r}; use e.g. 'utf-8' or 'latin-1'.") from e
     except UnicodeDecodeError as e:
         raise DataError(
             f"Input file {path.name!r} is not valid {encoding} text: byte 0x{raw[e.start]:02x} at "
-            f"offset {e.start}. Pass its encoding with `encoding=` / `--encoding` (e.g. latin-1)."
-        ) from e
+            f"offset {e.start}. {_ENCODING_HINT}") from e
 
 
 def _take(items: Sequence[Any], max_samples: int, seed: int) -> tuple[list[Any], int]:
