@@ -86,11 +86,11 @@ class Option:
                 raise InvalidInputError(
                     f"`{self.name}` must be one of {shown}; received {value!r}.{self._hint}")
         elif self.kind == "fraction":
-            top = "1 (inclusive)" if self.one_included else "1 (exclusive)"
+            top = "at most 1" if self.one_included else "below 1"
             number = isinstance(value, (int, float)) and not isinstance(value, bool)
             if not number or not (0 < value < 1 or (self.one_included and value == 1)):
                 raise InvalidInputError(
-                    f"`{self.name}` must be a number above 0 and below {top}; received "
+                    f"`{self.name}` must be a number above 0 and {top}; received "
                     f"{value!r}.{self._hint}")
             return float(value)
         elif self.kind == "several":  # one or more of the choices, each once, in order

@@ -42,6 +42,11 @@ def test_extract_json_and_out(tiny_gpt2, texts_file, tmp_path):
     (["--prefix-tokens", "0"], "`prefix_tokens` must be an integer >= 1"),
     (["--suffix-tokens", "400"], "exceeds the model's 63 positions"),
     (["--out", "/nope/x.json"], "does not exist"),
+    (["--min-k", "1.5"], "`min_k` must be a number above 0 and at most 1; received 1.5."),
+    (["--reference-column", "text"], "`--reference-column` applies to the reference texts: pass "
+                                     "`--reference-file` or `--reference-dataset` too."),
+    (["--reference-split", "a", "--reference-column", "b"],
+     "`--reference-split` and `--reference-column` apply to the reference texts"),
 ])
 def test_extract_refusals_are_one_line(tiny_gpt2, texts_file, args, expected):
     proc = _cli(str(tiny_gpt2), "--file", str(texts_file), *args)

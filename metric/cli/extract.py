@@ -11,6 +11,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from infomem.cli import add_options, options_from_args, relaunch, silence_library_bars
+from infomem.errors import InvalidInputError
 
 if TYPE_CHECKING:
     from infomem.activations.data import Inputs
@@ -65,6 +66,12 @@ def _texts(args: argparse.Namespace, *, reference: bool) -> Inputs | None:
 
     if reference:
         if args.reference_file is None and args.reference_dataset is None:
+            loose = [f for f, v in (("--reference-split", args.reference_split),
+                                    ("--reference-column", args.reference_column)) if v is not None]
+            if loose:
+                raise InvalidInputError(
+                    f"`{'` and `'.join(loose)}` appl{'ies' if len(loose) == 1 else 'y'} to the "
+                    "reference texts: pass `--reference-file` or `--reference-dataset` too.")
             return None
         source = {"file": args.reference_file, "dataset": args.reference_dataset,
                   "split": args.reference_split, "column": args.reference_column,
@@ -78,8 +85,6 @@ def _texts(args: argparse.Namespace, *, reference: bool) -> Inputs | None:
 def _cmd_extract(args: argparse.Namespace) -> int:
     import os
     import warnings
-
-    from infomem.errors import InvalidInputError
 
     if args.num_processes < 1:
         raise InvalidInputError(f"`--num-processes` must be >= 1; received {args.num_processes}.")
