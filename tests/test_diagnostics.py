@@ -66,6 +66,45 @@ def test_a_constant_neuron_is_counted():
     assert any("1 neuron(s) are constant" in w for w in out["warnings"])
 
 
+@pytest.mark.parametrize("diagonal", [False, True])
+def test_constant_pairs_state_ksgs_artefact_exactly(diagonal):
+    from infomem.estimators import ksg_mi_reference
+
+    values = _gaussian(s=300)
+    values[:, [4, 7, 15]] = [0.25, -1.0, 3.0]  # three constant neurons, two layers
+    settings = Settings(mi_neurons_per_layer=None, mi_diagonal=diagonal)
+    with pytest.warns(UserWarning, match="KSG gives each of the"):
+        result = score_activations(Activations(values, ("layer.0", "layer.1"), (10, 10)), settings,
+                                   return_mi_matrix=True)
+    pairs = result.diagnostics["constant_pairs"]
+    artefact = ksg_mi_reference(values[:, 4], values[:, 7])  # the estimator's own value
+    assert pairs["mi_each"] == pytest.approx(artefact, abs=1e-12) and artefact < -4
+    assert pairs["pairs"] == (9 if diagonal else 3)
+    # the stated shift is exactly what those entries add to mean MI
+    mi = result.mi_matrix.copy()
+    constant = np.zeros(20, bool)
+    constant[[4, 7, 15]] = True
+    mi[np.ix_(constant, constant)] = 0.0
+    without = mi.mean() if diagonal else mi[np.triu_indices(20, k=1)].mean()
+    assert result.mean_mi - without == pytest.approx(pairs["mean_mi_shift"], abs=1e-12)
+    (warning,) = [w for w in result.warnings if w.startswith("KSG gives")]
+    assert f"{pairs['pairs']} pairs of constant neurons" in warning
+    assert f"moves mean MI by {pairs['mean_mi_shift']:+.3f} nats" in warning
+
+
+def test_one_constant_neuron_or_binned_mi_have_no_constant_pairs():
+    values = _gaussian(s=300)
+    values[:, 4] = 0.25
+    one = _diagnose(values, [10, 10])  # no MI columns given: not computed
+    assert "constant_pairs" not in one
+    codes, _ = bin_codes(values, bins=100, binning="global", layer_sizes=[10, 10])
+    kw = {"layer_names": ["layer.0", "layer.1"], "layer_sizes": [10, 10], "bins": 100,
+          "binning": "global", "k": 3, "mi_columns": np.arange(20)}
+    assert diagnose(values, codes, mi_estimator="ksg", **kw)["constant_pairs"]["pairs"] == 0
+    values[:, 7] = 1.0
+    assert "constant_pairs" not in diagnose(values, codes, mi_estimator="binned", **kw)
+
+
 def test_relu_zeros_are_ties_for_ksg_only():
     values = np.maximum(_gaussian(), 0)
     out = _diagnose(values, [10, 10])

@@ -95,3 +95,22 @@ def test_ablations_apply_the_relu_to_hidden_neurons_only() -> None:
     post = found["post_relu"].neuron_entropy
     assert post[0] == 0 and post[1] > 1  # the hidden neuron is all zeros, the logit is kept
     assert found["neuron_binning"].neuron_entropy[0] > 1 and found["post_relu"].n_samples == 300
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # constant neurons, on purpose
+def test_the_report_takes_exactly_the_constant_pairs_out_of_mean_mi() -> None:
+    from experiments import fashion_report
+    from infomem.activations.hooks import Activations
+    from infomem.scoring.scores import score_activations
+    from infomem.scoring.settings import Settings
+
+    values = np.random.default_rng(0).normal(size=(200, 8)).astype(np.float32)
+    values[:, [1, 2, 6]] = [0.5, 0.0, -2.0]
+    result = score_activations(Activations(values, ("hidden.0", "logits"), (5, 3)),
+                               Settings(mi_neurons_per_layer=None), return_mi_matrix=True)
+    mi = result.mi_matrix.copy()
+    mi[np.ix_([1, 2, 6], [1, 2, 6])] = 0.0
+    run = common.Run(0.0, 0, {}, {fashion_report.VARIANT: result})
+    corrected = fashion_report.without_constant_pairs(run)
+    assert corrected.mean_mi == pytest.approx(mi[np.triu_indices(8, k=1)].mean(), abs=1e-12)
+    assert corrected.mean_mi > result.mean_mi and corrected.mean_entropy == result.mean_entropy

@@ -17,7 +17,7 @@ import numpy as np
 
 from infomem.activations.data import SMALL_SAMPLE_WARNING
 
-__all__ = ["diagnose", "COLLAPSED_BINS", "COLLAPSE_WARN", "TIES_WARN", "SMALL_SAMPLE"]
+__all__ = ["diagnose", "constant_pairs", "COLLAPSED_BINS", "COLLAPSE_WARN", "TIES_WARN", "SMALL_SAMPLE"]
 
 # A neuron whose S values fall in at most 2 bins has entropy <= ln 2 = 0.69 nats: collapsed.
 COLLAPSED_BINS = 2
@@ -71,6 +71,8 @@ def diagnose(
     binning: str,
     k: int,
     mi_estimator: str,
+    mi_columns: np.ndarray | None = None,
+    mi_diagonal: bool = False,
 ) -> dict[str, Any]:
     """Per-layer diagnostics and plain-words warnings for one capture.
 
@@ -86,7 +88,8 @@ def diagnose(
     dict
         ``per_layer`` (collapsed fraction, constant neurons, median neuron range over the
         bin range, tie fraction), ``range`` (bin range and the neurons that set it, for
-        global binning), ``sample`` (S, S per bin) and ``warnings`` (one sentence each).
+        global binning), ``sample`` (S, S per bin), ``warnings`` (one sentence each) and,
+        for KSG given ``mi_columns``, ``constant_pairs`` (see :func:`constant_pairs`).
     """
     s = values.shape[0]
     starts = np.concatenate([[0], np.cumsum(layer_sizes)[:-1]]).astype(np.int64)
@@ -123,8 +126,18 @@ def diagnose(
                 "or use --mi-estimator binned.")
     constant = sum(p["constant_neurons"] for p in per_layer)
     if constant:
-        warnings.append(f"{constant} neuron(s) are constant over the inputs (entropy 0, MI 0 "
-                        "with every other neuron); they lower the means.")
+        warnings.append(f"{constant} neuron(s) are constant over the inputs (entropy 0, MI 0 with "
+                        "a varying neuron); they lower the means.")
+    pairs = None
+    if mi_estimator == "ksg" and mi_columns is not None:
+        pairs = constant_pairs(int(np.count_nonzero(spans[mi_columns] == 0)), len(mi_columns),
+                               s, k, diagonal=mi_diagonal)
+        if pairs["pairs"]:
+            warnings.append(
+                f"KSG gives each of the {pairs['pairs']} pairs of constant neurons "
+                f"({pairs['share']:.1%} of the MI pairs) psi(k) - psi(S) = {pairs['mi_each']:.2f} "
+                f"nats, a tie artefact that moves mean MI by {pairs['mean_mi_shift']:+.3f} nats; "
+                "compare models with different numbers of constant neurons with care.")
     if s < SMALL_SAMPLE:
         warnings.append(f"Only {s} examples: binned entropy is strongly biased down below "
                         f"{SMALL_SAMPLE} (Paninski 2003); compare only runs with the same S.")
@@ -134,8 +147,29 @@ def diagnose(
     if mi_estimator == "ksg" and s < 10 * (k + 1):
         warnings.append(f"S = {s} is small for KSG with k = {k}: its bias grows as S falls "
                         "toward k + 1; use more inputs.")
-    return {"per_layer": per_layer, "range": ranges,
-            "sample": {"n_samples": s, "samples_per_bin": s / bins}, "warnings": warnings}
+    out = {"per_layer": per_layer, "range": ranges,
+           "sample": {"n_samples": s, "samples_per_bin": s / bins}, "warnings": warnings}
+    if pairs is not None:
+        out["constant_pairs"] = pairs
+    return out
+
+
+def constant_pairs(constant: int, n: int, s: int, k: int, *, diagonal: bool = False) -> dict[str, Any]:
+    """KSG's value for a pair of constant neurons, and how much such pairs move mean MI.
+
+    Every point of such a pair ties, so n_x = n_y = S - 1 and I = psi(k) - psi(S) < 0
+    exactly. ``constant`` of the ``n`` MI neurons are constant; mean MI averages pairs
+    i < j (``diagonal``: the whole matrix, where a constant neuron's self-MI is the same).
+    """
+    from scipy.special import digamma
+
+    each = float(digamma(k) - digamma(s))
+    if diagonal:
+        pairs, total = constant * constant, n * n
+    else:
+        pairs, total = constant * (constant - 1) // 2, n * (n - 1) // 2
+    share = pairs / total if total else 0.0
+    return {"pairs": pairs, "share": share, "mi_each": each, "mean_mi_shift": share * each}
 
 
 def _range_entry(values: np.ndarray, cols: np.ndarray, names: Sequence[str], starts: np.ndarray,

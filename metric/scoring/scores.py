@@ -166,14 +166,15 @@ def score_activations(
     )
     h = estimators.entropy_from_codes(codes, n_bins, correction=settings.correction)
     timings["entropy"] = time.perf_counter() - t0
+    cols = mi_neuron_indices(acts.layer_sizes, settings)
     checks = diagnose(values, codes, layer_names=acts.layer_names, layer_sizes=acts.layer_sizes,
                       bins=settings.bins, binning=settings.binning, k=settings.k,
-                      mi_estimator=settings.mi_estimator)
+                      mi_estimator=settings.mi_estimator, mi_columns=cols,
+                      mi_diagonal=settings.mi_diagonal)
     for text in checks["warnings"]:
         warnings.warn(text, UserWarning, stacklevel=2)
 
     t0 = time.perf_counter()
-    cols = mi_neuron_indices(acts.layer_sizes, settings)
     mi = _mi_matrix(values[:, cols], codes[:, cols], n_bins, settings,
                     progress=progress, backend=mi_backend, device=mi_device, ctx=ctx)
     timings["mi"] = time.perf_counter() - t0
