@@ -26,7 +26,8 @@ SMALL_DATA = {  # the MNIST-5k grids (3,000 training images), README "Does it wo
 VARIANT = "validation"
 PAPER_L2 = 2e-3  # fashion_mnist.L2: the paper's weight penalty
 NOTES = """\
-Written while the run goes on (seeds 0 and 1 complete for both setups; seed 2 not started).
+Written while the run goes on (Shuffled: seeds 0-2 complete; Colored: seeds 0 and 1
+complete, seed 2 running).
 
 - **Colored, seeds 0 and 1: neither score reproduces the paper's ranking** (mean entropy
   agreement -0.70 ± 0.14, mean MI 0.60 ± 0.28, i.e. 0.40 and 0.80; paper 1.00 / 1.00).
@@ -36,6 +37,14 @@ Written while the run goes on (seeds 0 and 1 complete for both setups; seed 2 no
   (4.05, 3.84). Among e = 0.125 ... 0.5 mean entropy is flat (0.33-0.43; 0.71 for seed 1's
   epoch-20 model), and mean MI falls from e = 0.25 on in both seeds (0.63 / 0.60 / 0.54
   and 0.63 / 0.53 / 0.47) but is lower at e = 0.125 (0.49, 0.62).
+- **KSG's tie artefact for constant neurons moves an MI ranking.** KSG gives a pair of
+  constant neurons exactly psi(3) - psi(10,000) = -8.29 nats (every point ties). Colored
+  seed 0's e = 0.125 model has 93 constant neurons: their 4,278 pairs (1.4% of the ~302k)
+  lower its mean MI by 0.12 nats (0.49 instead of 0.61), which costs seed 0 two ranking
+  pairs. With those pairs counted as 0, Colored MI agreement is 0.80 ± 0.00 instead of
+  0.60 ± 0.28; Shuffled does not change. The diagnostics now state this shift on every
+  result (the warnings listed below were recorded before that and still say "MI 0 with
+  every other neuron", which is true only against a varying neuron).
 - **The diagnostics say why entropy cannot rank these models:** under the L2 penalty
   45-97% of a hidden layer's neurons fall in at most 2 of the 100 global bins (up to 93
   constant neurons: the penalty drives their weights to zero), and the logits or one
@@ -44,21 +53,23 @@ Written while the run goes on (seeds 0 and 1 complete for both setups; seed 2 no
 - METHOD.md notes that the paper's colored evaluation script loads models trained with
   L2 = 0.000; this run follows the issue (L2 2e-3). The colored grid at L2 = 0 runs with
   `--l2 0` (its report: fashion_mnist_l2-0.md).
-- **Shuffled, seeds 0 and 1: neither score reproduces the paper's ranking** (mean MI
-  agreement 0.40 ± 0.57, i.e. 0.80 and 0.00; mean entropy -0.60 ± 0.28; paper 0.88 /
-  1.00). Validation accuracy falls with e in both seeds (0.871-0.875 / 0.853-0.856 /
-  0.832-0.833 / 0.771-0.774 / 0.097-0.106 for e = 0 ... 1). Mean MI for e = 0 ... 0.75 is
-  0.38 / 0.21 / 0.32 / 0.15 (seed 0) and 0.28 / 0.23 / 0.32 / 0.33 (seed 1): it does not
-  fall as more labels are random. The agreement comes from the e = 1 models, which never
-  beat chance, are collapsed in every layer (89-100%) with mostly tied values, and get a
-  negative KSG MI (-2.86, -0.86): an artefact of the ties, which the diagnostics flag.
-  Mean entropy peaks at e = 0.25 in both seeds (0.99, 0.83).
+- **Shuffled, seeds 0-2: neither score reproduces the paper's ranking** (mean MI
+  agreement 0.40 ± 0.40, i.e. 0.80, 0.00 and 0.40; mean entropy -0.60 ± 0.20; paper
+  0.88 / 1.00; no seed ranks perfectly). Validation accuracy falls with e in every seed
+  (0.871-0.875 / 0.853-0.859 / 0.832-0.840 / 0.771-0.775 / 0.097-0.106 for e = 0 ... 1).
+  Mean MI for e = 0 ... 0.75 does not fall as more labels are random: 0.38 / 0.21 / 0.32 /
+  0.15, 0.28 / 0.23 / 0.32 / 0.33 and 0.37 / 0.28 / 0.30 / 0.32. The agreement comes from
+  the e = 1 models, which never beat chance, are collapsed in every layer (89-100%; seeds
+  0 and 2 have mean entropy 0.000) and get a negative KSG MI (-2.86, -0.86, -2.46). Taking
+  the constant pairs' exact artefact out leaves -1.42, 0.03 and -1.14: ties among
+  near-constant neurons do the rest, which the tie warning flags. Mean entropy peaks at
+  e = 0.25 in every seed (0.99, 0.83, 0.76).
 - **No binning choice rescues entropy consistently** (entropy-only re-scores of the same
   activations): one bin range per neuron, the diagnostics' suggestion, lifts the Colored
-  agreement from -0.70 to 0.60 ± 0.00 (median entropy 0.60) but gives -0.30 ± 0.42 on
+  agreement from -0.70 to 0.60 ± 0.00 (median entropy 0.60 ± 0.28) but gives -0.20 ± 0.35 on
   Shuffled; one range per layer and post-ReLU values do no better than the default. On
   the L2 = 0 Colored grid per-neuron ranges give 0.20 against 0.40.
-- Cost: a model takes 3-5 minutes of training (500 epochs, 2 torch threads) and 7-10
+- Cost: a model takes 3-5 minutes of training (500 epochs, 2 torch threads) and 6-10
   minutes of KSG scoring (769-778 neurons, ~300k pairs, S = 10,000) with the 2 cores to
   itself. Two grid jobs side by side were 3-10x slower each (the minutes in the tables
   below include that), so the jobs now run one after another.
