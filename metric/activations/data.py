@@ -168,6 +168,8 @@ def _load_table_file(path: Path, encoding: str = default("encoding")) -> Any:
 
     suffix = path.suffix.lower()
     table = _TABLES[suffix]
+    if table.encoded:
+        _check_encoding(encoding)
     what = f"Input file {path.name!r}"
     if path.stat().st_size == 0:
         raise DataError(f"{what} is empty: nothing to score.")
@@ -280,7 +282,6 @@ def load_inputs(
         else:
             _refuse_unused(given, {"column", "encoding"} if table.encoded else {"column"},
                            f"the table file {path.name!r}")
-            _check_encoding(encoding)
             ds = _load_table_file(path, encoding)
             items, col, n = _from_dataset(ds, column, f"file {path.name!r}", max_samples, seed)
             info = {"kind": "file", "path": path.name, "column": col}
