@@ -13,7 +13,7 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from .card_format import describe_data, number
+from .card_format import describe_data, interval_cell, number
 from .card_text import EXTRACTION_END, EXTRACTION_START, join_card, replace_section, split_card
 
 __all__ = ["render_extraction", "annotate_extraction_text", "ALPHA"]
@@ -103,20 +103,6 @@ def _membership(ex: Any) -> list[str]:
             f"{_p(ex.matched_fraction_p_value)} |"]
 
 
-def _with_interval(values: dict[str, Any], key: str, *, signed: bool = False) -> str:
-    value, low, high = values.get(key), values.get(f"{key}_low"), values.get(f"{key}_high")
-    if value is None:
-        return "n/a"
-    form = "+.3f" if signed else ".3f"
-    text = format(value, form)
-    if low is not None and high is not None:
-        text += f" [{format(low, form)}, {format(high, form)}]"
-    significant = values.get(f"{key}_significant")
-    if significant is not None:
-        text += " (significant)" if significant else " (not significant)"
-    return text
-
-
 def _activations(ex: Any) -> list[str]:
     """Entropy, MI and a probe of extracted vs other texts (`infomem extract --activations`)."""
     found = getattr(ex, "activations", None)
@@ -134,8 +120,8 @@ def _activations(ex: Any) -> list[str]:
                               ("not_extracted", "Not extracted", found["n_not_extracted"]),
                               ("difference", "Difference", "")):
         signed = key == "difference"
-        rows.append(f"| {label} | {count} | {_with_interval(found[key], 'mean_entropy', signed=signed)}"
-                    f" | {_with_interval(found[key], 'mean_mi', signed=signed)} |")
+        rows.append(f"| {label} | {count} | {interval_cell(found[key], 'mean_entropy', signed=signed)}"
+                    f" | {interval_cell(found[key], 'mean_mi', signed=signed)} |")
     probe = found["probe"]
     rows += ["", f"A linear probe on the {probe['n_features']} recorded activations tells the groups apart "
              f"with held-out AUC {number(probe['auc'], 3)} (sd {number(probe['auc_sd'], 3)} over "

@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["number", "cell", "describe_data"]
+__all__ = ["number", "interval_cell", "cell", "describe_data"]
 
 
 def number(value: float | None, digits: int = 4) -> str:
@@ -16,6 +16,23 @@ def number(value: float | None, digits: int = 4) -> str:
     if value is None or (isinstance(value, float) and not math.isfinite(value)):
         return "n/a"
     return f"{value:.{digits}f}"
+
+
+def interval_cell(values: dict[str, Any], key: str, *, signed: bool = False,
+                  missing: str = "n/a") -> str:
+    """`values[key]` with its `_low`/`_high` interval and, when recorded, whether it is
+    significant: "+0.120 [+0.050, +0.190] (significant)". `signed` for differences."""
+    value, low, high = values.get(key), values.get(f"{key}_low"), values.get(f"{key}_high")
+    if value is None:
+        return missing
+    form = "+.3f" if signed else ".3f"
+    text = format(value, form)
+    if low is not None and high is not None:
+        text += f" [{format(low, form)}, {format(high, form)}]"
+    significant = values.get(f"{key}_significant")
+    if significant is not None:
+        text += " (significant)" if significant else " (not significant)"
+    return text
 
 
 def cell(text: Any) -> str:

@@ -96,3 +96,24 @@ def test_the_metric_extraction_config_takes_activations(tiny_gpt2):
     out = InfoMem(config_name="extraction").compute(predictions=texts, model_id=str(tiny_gpt2),
                                                      prefix_tokens=3, suffix_tokens=2, activations=True)
     assert out["activations"]["skipped"].startswith("0 of the 4 tested texts were extracted")
+
+
+def test_the_activations_table_signs_the_difference_and_says_if_it_is_significant():
+    from rich.console import Console
+
+    from infomem.cli.extract import print_activations
+
+    group = {"mean_entropy": 0.5, "mean_entropy_low": 0.4, "mean_entropy_high": 0.6,
+             "mean_mi": None, "mean_mi_low": None, "mean_mi_high": None}
+    difference = {"mean_entropy": 0.12, "mean_entropy_low": 0.05, "mean_entropy_high": 0.19,
+                  "mean_entropy_significant": True, "mean_mi": -0.01, "mean_mi_low": -0.03,
+                  "mean_mi_high": 0.02, "mean_mi_significant": False}
+    comparison = {"level": 0.95, "n_per_group": 12, "n_extracted": 12, "n_not_extracted": 30,
+                  "extracted": group, "not_extracted": group, "difference": difference,
+                  "probe": {"n_features": 8, "auc": 0.7, "auc_sd": 0.1, "folds": 5}}
+    console = Console(record=True, width=200)
+    print_activations(comparison, console)
+    text = console.export_text()
+    assert "0.500 [0.400, 0.600]" in text and " - " in text
+    assert "+0.120 [+0.050, +0.190] (significant)" in text
+    assert "-0.010 [-0.030, +0.020] (not significant)" in text

@@ -166,17 +166,11 @@ def print_extraction(result: Any) -> None:
         print_activations(result.activations, console)
 
 
-def _with_interval(values: dict[str, Any], key: str) -> str:
-    value, low, high = values.get(key), values.get(f"{key}_low"), values.get(f"{key}_high")
-    if value is None:
-        return "-"
-    return f"{value:.3f}" + ("" if low is None else f" [{low:.3f}, {high:.3f}]")
-
-
 def print_activations(comparison: dict[str, Any], console: Any) -> None:
     """Entropy and MI of the extracted vs the non-extracted texts, and the probe's AUC."""
     from rich.table import Table
 
+    from infomem.hub.card_format import interval_cell
     from infomem.presentation.tables import print_table
 
     if comparison.get("skipped"):
@@ -190,8 +184,9 @@ def print_activations(comparison: dict[str, Any], console: Any) -> None:
     for key, label, n in (("extracted", "extracted", comparison["n_extracted"]),
                           ("not_extracted", "not extracted", comparison["n_not_extracted"]),
                           ("difference", "difference", "")):
-        row = comparison[key]
-        table.add_row(label, str(n), _with_interval(row, "mean_entropy"), _with_interval(row, "mean_mi"))
+        row, signed = comparison[key], key == "difference"
+        table.add_row(label, str(n), *(interval_cell(row, score, signed=signed, missing="-")
+                                       for score in ("mean_entropy", "mean_mi")))
     print_table(console, table)
     probe = comparison["probe"]
     console.print(f"linear probe on {probe['n_features']} activations: held-out AUC {probe['auc']:.3f} "
