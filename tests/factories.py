@@ -70,6 +70,28 @@ def memorize(model, tokenizer, texts: list[str], *, steps: int, lr: float = 1e-2
     model.eval()
 
 
+def random_texts(n: int, *, words: int = 14, seed: int = 0) -> list[str]:
+    """`n` texts of `words` random words from WORDS."""
+    import numpy as np
+
+    rng = np.random.default_rng(seed)
+    return [" ".join(rng.choice(WORDS, size=words)) for _ in range(n)]
+
+
+def memorized_gpt2(tokenizer, texts: list[str], *, steps: int = 150, seed: int = 0):
+    """A tiny GPT-2 LM (2 x 32, no BOS/EOS) overfit on `texts`, in eval mode: with 6 + 6
+    tokens of 14-word texts, greedy decoding reproduces every one of them."""
+    import torch
+    from transformers import GPT2Config, GPT2LMHeadModel
+
+    torch.manual_seed(seed)
+    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tokenizer), n_embd=32, n_layer=2,
+                                       n_head=2, n_positions=32, bos_token_id=None,
+                                       eos_token_id=None))
+    memorize(model, tokenizer, texts, steps=steps)
+    return model
+
+
 def gpt2_lm(vocab: int, seed: int = 0):
     """A tiny random GPT-2 with an LM head and no BOS/EOS ids, in eval mode."""
     import torch

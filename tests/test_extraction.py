@@ -7,7 +7,6 @@ import json
 import math
 from pathlib import Path
 
-import numpy as np
 import pytest
 import torch
 
@@ -37,17 +36,12 @@ def gpt2(tokenizer):
     return factories.gpt2_lm(len(tokenizer))
 
 
-def _texts(n: int, words: int, seed: int) -> list[str]:
-    rng = np.random.default_rng(seed)
-    return [" ".join(rng.choice(WORDS, size=words)) for _ in range(n)]
-
-
 # --- Min-K% --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("k", [0.1, 0.2, 0.5, 1.0])
 def test_extraction_min_k_matches_direct_computation(k, gpt2, tokenizer):
-    texts = _texts(5, 14, seed=2)
+    texts = factories.random_texts(5, words=14, seed=2)
     result = extraction(gpt2, texts, tokenizer=tokenizer, prefix_tokens=4, suffix_tokens=4,
                         min_k=k, progress=False)
     cls = tokenizer.cls_token_id
@@ -71,7 +65,7 @@ def test_no_bos_tokenizer_leaves_first_token_unscored(tmp_path):
     tok = PreTrainedTokenizerFast(tokenizer_object=core, unk_token="<unk>")
     assert _leading_special_ids(tok) == []
     model = factories.gpt2_lm(len(vocab))
-    texts = _texts(3, 10, seed=3)
+    texts = factories.random_texts(3, words=10, seed=3)
     result = extraction(model, texts, tokenizer=tok, prefix_tokens=3, suffix_tokens=3, min_k=1.0,
                         progress=False)
     ids = tok(texts[0])["input_ids"]
@@ -84,7 +78,7 @@ def test_no_bos_tokenizer_leaves_first_token_unscored(tmp_path):
 
 
 def test_trained_texts_are_extracted_unseen_are_not(tokenizer):
-    seen, unseen = _texts(6, 16, seed=4), _texts(6, 16, seed=5)
+    seen, unseen = factories.random_texts(6, words=16, seed=4), factories.random_texts(6, words=16, seed=5)
     model = factories.gpt2_lm(len(tokenizer), seed=1)
     factories.memorize(model, tokenizer, seen, steps=120)
     result = extraction(model, seen, tokenizer=tokenizer, prefix_tokens=6, suffix_tokens=8,
@@ -101,7 +95,7 @@ def test_counts_records_and_json_round_trip(gpt2, tokenizer):
     texts = [" ".join(WORDS[:n]) for n in lengths]
     long_enough = [i for i, n in enumerate(lengths) if n >= 5 + 3]
     result = extraction(gpt2, texts, tokenizer=tokenizer, prefix_tokens=5, suffix_tokens=3,
-                        reference=_texts(4, 9, seed=6), progress=False)
+                        reference=factories.random_texts(4, words=9, seed=6), progress=False)
     assert (result.n_texts, result.n_used, result.n_skipped) == (5, 3, 2)
     assert [r.index for r in result.records] == long_enough
     assert (result.n_reference_texts, result.n_reference_used) == (4, 4)
@@ -127,11 +121,11 @@ def test_model_by_path_and_training_mode_restored(tmp_path, tokenizer):
     model = factories.gpt2_lm(len(tokenizer))
     model.save_pretrained(tmp_path)
     tokenizer.save_pretrained(tmp_path)
-    by_path = extraction(str(tmp_path), _texts(3, 10, seed=7), prefix_tokens=4, suffix_tokens=4,
-                         progress=False)
+    texts = factories.random_texts(3, words=10, seed=7)
+    by_path = extraction(str(tmp_path), texts, prefix_tokens=4, suffix_tokens=4, progress=False)
     model.train()
-    loaded = extraction(model, _texts(3, 10, seed=7), tokenizer=tokenizer, prefix_tokens=4,
-                        suffix_tokens=4, progress=False)
+    loaded = extraction(model, texts, tokenizer=tokenizer, prefix_tokens=4, suffix_tokens=4,
+                        progress=False)
     assert model.training
     assert [r.to_dict() for r in by_path.records] == [r.to_dict() for r in loaded.records]
 
@@ -184,7 +178,7 @@ def test_other_bad_inputs(gpt2, tokenizer):
 
 
 def test_reference_identical_to_candidates_warns(gpt2, tokenizer):
-    texts = _texts(4, 10, seed=8)
+    texts = factories.random_texts(4, words=10, seed=8)
     with pytest.warns(UserWarning, match="identical"):
         result = extraction(gpt2, texts, tokenizer=tokenizer, prefix_tokens=4, suffix_tokens=4,
                             reference=list(reversed(texts)), progress=False)

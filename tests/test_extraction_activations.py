@@ -8,7 +8,6 @@ import json
 
 import numpy as np
 import pytest
-import torch
 
 from infomem.activations.hooks import Activations
 from infomem.errors import InvalidInputError
@@ -174,16 +173,9 @@ def test_extracted_flags_must_match_the_rows():
 @pytest.fixture(scope="module")
 def memorized(tmp_path_factory):
     """A tiny GPT-2 overfit on 12 of 24 texts: 12 extracted, 12 not."""
-    from transformers import GPT2Config, GPT2LMHeadModel
-
     tok = factories.tiny_tokenizer(tmp_path_factory.mktemp("tok"))
-    rng = np.random.default_rng(0)
-    texts = [" ".join(rng.choice(factories.WORDS, size=14)) for _ in range(24)]
-    torch.manual_seed(0)
-    model = GPT2LMHeadModel(GPT2Config(vocab_size=len(tok), n_embd=32, n_layer=2, n_head=2,
-                                       n_positions=32, bos_token_id=None, eos_token_id=None))
-    factories.memorize(model, tok, texts[:12], steps=150)
-    return model, tok, texts
+    texts = factories.random_texts(24)
+    return factories.memorized_gpt2(tok, texts[:12]), tok, texts
 
 
 def test_extraction_with_activations_end_to_end(memorized):

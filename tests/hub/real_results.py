@@ -15,8 +15,6 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
-
 from infomem.hub.card_text import find_section, split_card
 from infomem.hub.results_records import RESULTS_PATH
 
@@ -29,18 +27,13 @@ USER_CARD = ("---\r\nlicense: mit\r\n---\r\n# Tiny LM\r\n\r\nIntro by the author
 DS = "alice/infomem-results"
 
 
-def word_texts(n: int, words: int, seed: int) -> list[str]:
-    rng = np.random.default_rng(seed)
-    return [" ".join(rng.choice(factories.WORDS, size=words)) for _ in range(n)]
-
-
 def score_and_unitmem(folder: Path):
     """(Result, UnitMemReport) of a tiny BERT saved in `folder`, on the same 40 texts."""
     import infomem
     from infomem.scoring.unitmem import unit_mem_score
 
     factories.save_tiny_bert(folder)
-    texts = word_texts(40, 10, seed=0)
+    texts = factories.random_texts(40, words=10, seed=0)
     result = infomem.score(str(folder), texts, max_samples=40, progress=False)
     report = unit_mem_score(str(folder), texts, progress=False)
     return result, report
@@ -60,8 +53,9 @@ def save_lms(folder: Path) -> Path:
     """`folder` with an untrained tiny GPT-2 (untrained/), the same trained to memorize the
     SEEN texts (lm/), and the texts: candidates.txt (seen + short) and reference.txt."""
     tokenizer = factories.tiny_tokenizer(folder)
-    seen, unseen = word_texts(SEEN, 16, seed=4), word_texts(UNSEEN, 16, seed=5)
-    candidates = seen + word_texts(SHORT, 4, seed=6)  # 4 words < prefix + suffix: skipped
+    seen = factories.random_texts(SEEN, words=16, seed=4)
+    unseen = factories.random_texts(UNSEEN, words=16, seed=5)
+    candidates = seen + factories.random_texts(SHORT, words=4, seed=6)  # < prefix + suffix: skipped
     lm = _gpt2(len(tokenizer), seed=1)
     for name, steps in (("untrained", 0), ("lm", 40)):
         factories.memorize(lm, tokenizer, seen, steps=steps)
