@@ -16,7 +16,7 @@ from typing import Any
 from .card_format import describe_data, interval_cell, number
 from .card_text import EXTRACTION_END, EXTRACTION_START, join_card, replace_section, split_card
 
-__all__ = ["render_extraction", "annotate_extraction_text", "ALPHA"]
+__all__ = ["render_extraction", "annotate_extraction_text", "activations_block", "ALPHA"]
 
 ALPHA = 0.05  # level at which the verdict calls the membership test significant
 _MARKERS = {"start_marker": EXTRACTION_START, "end_marker": EXTRACTION_END}
@@ -103,8 +103,9 @@ def _membership(ex: Any) -> list[str]:
             f"{_p(ex.matched_fraction_p_value)} |"]
 
 
-def _activations(ex: Any) -> list[str]:
-    """Entropy, MI and a probe of extracted vs other texts (`infomem extract --activations`)."""
+def activations_block(ex: Any) -> list[str]:
+    """Markdown lines: entropy, MI and a probe of extracted vs other texts, and the
+    warnings on those scores (`infomem extract --activations`; also the Space's view)."""
     found = getattr(ex, "activations", None)
     title = "**Activations of extracted vs other candidates.**"
     if found is None:
@@ -127,6 +128,8 @@ def _activations(ex: Any) -> list[str]:
              f"with held-out AUC {number(probe['auc'], 3)} (sd {number(probe['auc_sd'], 3)} over "
              f"{probe['folds']} folds; 0.5 = no separation). This is association: extracted texts "
              "may also differ in length, frequency or how often they were seen.", ""]
+    if found.get("warnings"):
+        rows += ["Warnings on these scores:", "", *(f"- {w}" for w in found["warnings"]), ""]
     return rows
 
 
@@ -166,7 +169,7 @@ def render_extraction(extraction: Any, *, result_path: str | None = None,
         + (", and compares the activations of the texts it wrote out with the others'.*"
            if getattr(ex, "activations", None) else ", not its activations.*"),
         "",
-        _what(ex), "", _data(ex), "", *_rates(ex), "", *_membership(ex), "", *_activations(ex),
+        _what(ex), "", _data(ex), "", *_rates(ex), "", *_membership(ex), "", *activations_block(ex),
         f"**Verdict.** {_verdict(ex)}",
         "",
     ]

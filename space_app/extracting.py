@@ -44,6 +44,7 @@ class ExtractionRequest:
     prefix_tokens: float = default("prefix_tokens")
     suffix_tokens: float = default("suffix_tokens")
     min_k: float = default("min_k")
+    activations: bool = default("activations")  # then compare extracted vs other texts
 
     @classmethod
     def from_form(cls, values: dict[str, Any]) -> ExtractionRequest:
@@ -154,7 +155,9 @@ def _test_lines(result: ExtractionResult, shared: int) -> list[str]:
 
 
 def _headline(result: ExtractionResult, shared: int) -> str:
-    s = result.settings
+    from infomem.hub.card_extraction import activations_block
+
+    s, compared = result.settings, activations_block(result)
     return "\n\n".join([
         f"### Extraction from {result.model.get('id')}",
         f"**{result.n_extracted} of {result.n_used} texts extracted** (rate "
@@ -165,6 +168,7 @@ def _headline(result: ExtractionResult, shared: int) -> str:
         f"come out verbatim, Min-K% over the lowest {s['min_k']:.0%} · {result.n_skipped} of "
         f"{result.n_texts} texts skipped (shorter than P + L tokens)",
         *_test_lines(result, shared),
+        *(["\n".join(compared).strip()] if compared else []),
         "*Extracted*: greedy decoding from the first P tokens reproduces the next L exactly "
         "(Carlini et al. 2022). *Min-K% Prob*: the mean of the lowest token log-probabilities "
         "(Shi et al. 2024); higher means the model finds the text more familiar.",
@@ -187,7 +191,8 @@ def run_extraction(request: ExtractionRequest, space: SpaceConfig, models: Model
     loaded = models.get(model_id)
     with loaded.lock:
         result = infomem.extraction(loaded, texts, prefix_tokens=prefix, suffix_tokens=suffix,
-                                    min_k=min_k, reference=reference, progress=True)
+                                    min_k=min_k, reference=reference, progress=True,
+                                    activations=request.activations)
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / download_name(model_id, "extraction")
     dump_json(result.to_dict(), path)

@@ -49,9 +49,13 @@ def _form() -> dict[str, Any]:
         suffix = _token_count("suffix_tokens", "Suffix tokens L")
         min_k = gr.Number(option("min_k").default, label="Min-K% share (above 0, at most 1)",
                           elem_id="extract-min-k")
+    activations = gr.Checkbox(option("activations").default, elem_id="extract-activations",
+                              label="Compare the activations of extracted and other texts",
+                              info="Entropy and MI of each group at equal size, with intervals, "
+                                   "and a linear probe's AUC; needs 10 texts in each group.")
     return {"model_id": model, "texts": texts, "file": file, "column": column,
             "reference": reference, "prefix_tokens": prefix, "suffix_tokens": suffix,
-            "min_k": min_k}
+            "min_k": min_k, "activations": activations}
 
 
 def extraction_tab(space: SpaceConfig, files: Files) -> None:

@@ -69,6 +69,7 @@ def test_extraction_block_shows_the_activation_comparison(extracted):
     assert (f"| Difference |  | {diff['mean_entropy']:+.3f} [{diff['mean_entropy_low']:+.3f}, "
             f"{diff['mean_entropy_high']:+.3f}] (significant) |") in block
     assert diff["mean_entropy"] < 0 and f"held-out AUC {found['probe']['auc']:.3f}" in block
+    assert found["warnings"] and all(f"- {w}" in block for w in found["warnings"])
     skipped = compare_groups(acts, np.arange(80) < 5, comparison_settings())
     block = render_extraction(dataclasses.replace(tested, activations=skipped))
     assert f"Not compared: {skipped['skipped']}" in block and "| Not extracted |" not in block

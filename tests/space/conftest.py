@@ -44,6 +44,14 @@ def _big_config(folder: Path) -> Path:
     return folder
 
 
+def _memorized_lm(folder: Path) -> Path:
+    """A tiny GPT-2 LM that writes out the first 12 of `factories.random_texts(24)`."""
+    tokenizer = factories.tiny_tokenizer(folder)
+    factories.memorized_gpt2(tokenizer, factories.random_texts(24)[:12]).save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder
+
+
 def _write_results(folder: Path, bert: Path, bert2: Path) -> None:
     """Three comparable results, one with other settings, and two files that are not results."""
     import infomem
@@ -65,6 +73,7 @@ def space_models(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         "bert": factories.save_tiny_bert(root / "bert", seed=0),
         "bert2": factories.save_tiny_bert(root / "bert2", seed=1),
         "gpt2": factories.save_tiny_gpt2(root / "gpt2"),
+        "memorized": _memorized_lm(root / "memorized"),
         "big": _big_config(root / "big"),
     }
 

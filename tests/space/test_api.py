@@ -20,6 +20,8 @@ from infomem.scoring.result import Result
 from infomem.scoring.unitmem_report import UnitMemReport
 from infomem.space import extracting, ui, unitmem
 
+import factories
+
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 # view_api() of /score, /compare and /leaderboard recorded before the form's fields were
 # declared once (the hand-written signatures), with this session's SpaceConfig.
@@ -82,7 +84,8 @@ def test_api_parameters_are_as_before_the_form_was_declared_once(client) -> None
     extraction = {p["parameter_name"]: p["parameter_default"]
                   for p in named["/extraction"]["parameters"]}
     assert extraction == {"model_id": "", "texts": "", "file": None, "column": "",
-                          "reference": "", "prefix_tokens": 32, "suffix_tokens": 32, "min_k": 0.2}
+                          "reference": "", "prefix_tokens": 32, "suffix_tokens": 32, "min_k": 0.2,
+                          "activations": False}
 
 
 def test_score_default_model_matches_the_library(client) -> None:
@@ -317,6 +320,25 @@ def test_extraction_matches_the_library(client, app: LaunchedApp) -> None:
     assert table["data"][0][:3] == ["candidate", first.index, texts[first.index][:60]]
     assert f"{direct.n_extracted} of {direct.n_used} texts extracted" in headline
     assert "Membership test" in headline and "95% interval" in headline
+    assert scores["activations"] is None and "Activations of" not in headline
+
+
+def test_extraction_compares_the_activations_when_asked(client, app: LaunchedApp) -> None:
+    model, texts = str(app.models["memorized"]), factories.random_texts(24)
+    headline, _table, path, scores = client.predict(
+        api_name="/extraction", model_id=model, texts="\n".join(texts), prefix_tokens=6,
+        suffix_tokens=6, activations=True)
+    direct = infomem.extraction(model, texts, prefix_tokens=6, suffix_tokens=6,
+                                activations=True, progress=False).activations
+    assert direct["skipped"] is None and direct["n_extracted"] == 12
+    saved = ExtractionResult.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+    for found in (saved.activations, scores["activations"]):
+        for group in ("extracted", "not_extracted", "difference"):
+            assert found[group] == pytest.approx(direct[group])
+        assert found["probe"]["auc"] == pytest.approx(direct["probe"]["auc"])
+    assert "**Activations of extracted vs other candidates.**" in headline
+    assert f"| Extracted | 12 | {direct['extracted']['mean_entropy']:.3f} [" in headline
+    assert f"held-out AUC {direct['probe']['auc']:.3f}" in headline
 
 
 def test_extraction_reads_an_uploaded_table(client, app: LaunchedApp, tmp_path: Path) -> None:

@@ -14,6 +14,8 @@ from typing import Any
 import pytest
 from spacekit import LaunchedApp, factories_texts
 
+import factories
+
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--no-first-run"]
@@ -155,6 +157,20 @@ def test_extraction_tab_shows_the_per_text_table(page: Any, app: LaunchedApp) ->
     table = page.locator("#extract-table")
     table.get_by_text("reference").first.wait_for(timeout=WAIT_MS)
     assert table.get_by_text("candidate").count() >= 1
+
+
+def test_extraction_tab_compares_the_activations_when_ticked(page: Any, app: LaunchedApp) -> None:
+    page.get_by_role("tab", name="Extraction").click()
+    _fill(page, "extract-model", str(app.models["memorized"]))
+    _fill(page, "extract-texts", "\n".join(factories.random_texts(24)))
+    _fill(page, "extract-prefix-tokens", "6")
+    _fill(page, "extract-suffix-tokens", "6")
+    page.locator("#extract-activations input[type='checkbox']").check()
+    page.click("#extract-button")
+    page.get_by_text("Activations of extracted vs other candidates").wait_for(timeout=WAIT_MS)
+    headline = page.locator("#extract-headline")
+    assert "12 of 24 texts extracted" in headline.inner_text()
+    assert headline.locator("table").get_by_text("Not extracted").count() == 1
 
 
 def test_extraction_tab_refuses_the_encoder_default(page: Any) -> None:
