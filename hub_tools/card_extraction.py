@@ -13,7 +13,7 @@ import math
 from dataclasses import replace
 from typing import Any
 
-from .card_format import describe_data, interval_cell, number
+from .card_format import describe_data, interval_cell, model_line, number
 from .card_text import EXTRACTION_END, EXTRACTION_START, join_card, replace_section, split_card
 
 __all__ = ["render_extraction", "annotate_extraction_text", "activations_block", "ALPHA"]
@@ -28,22 +28,13 @@ def _p(value: float | None) -> str:
     return f"{value:.3g}"
 
 
-def _model_line(ex: Any) -> str:
-    model = ex.model
-    text = f"`{model.get('id') or 'unknown'}`"
-    if model.get("architecture"):
-        params = model.get("num_parameters")
-        text += f" ({model['architecture']}" + (f", {params:,} parameters)" if params else ")")
-    return text
-
-
 def _what(ex: Any) -> str:
     s = ex.settings
     prefix, suffix, k = s.get("prefix_tokens"), s.get("suffix_tokens"), s.get("min_k")
     share = f"{k:.0%}" if isinstance(k, (int, float)) else "k%"
     return (
         f"**What was measured.** Each candidate text's first {prefix} tokens were given to "
-        f"{_model_line(ex)}, which greedy-decoded {suffix} more. A text counts as *extracted* "
+        f"{model_line(ex.model)}, which greedy-decoded {suffix} more. A text counts as *extracted* "
         f"when all {suffix} match the text (Carlini et al. 2022); *matched fraction* is the "
         f"share of those {suffix} positions that match; *Min-K% Prob* (Shi et al. 2024) is the "
         f"mean of the lowest {share} token log-probabilities of the text, in nats (higher: "

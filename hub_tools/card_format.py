@@ -8,7 +8,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-__all__ = ["number", "interval_cell", "cell", "describe_data"]
+__all__ = ["number", "interval_cell", "cell", "describe_data", "model_line"]
 
 
 def number(value: float | None, digits: int = 4) -> str:
@@ -61,4 +61,17 @@ def describe_data(data: dict[str, Any]) -> str:
         text = "a list of texts passed in memory"
     if data.get("fingerprint"):
         text += f" (input fingerprint `{data['fingerprint']}`)"
+    return text
+
+
+def model_line(model: dict[str, Any]) -> str:
+    """The model as the card names it: id, the commit (or revision) it was pinned to, and
+    its architecture with the parameter count when recorded."""
+    text = f"`{model.get('id') or 'unknown'}`"
+    pin = model.get("sha") or model.get("revision")
+    if pin:
+        text += f" at revision `{str(pin)[:12]}`"
+    if model.get("architecture"):
+        params = model.get("num_parameters")
+        text += f" ({model['architecture']}" + (f", {params:,} parameters)" if params else ")")
     return text

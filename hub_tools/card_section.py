@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .card_format import cell, describe_data, number
+from .card_format import cell, describe_data, model_line, number
 from .card_text import SECTION_END, SECTION_START
 from .card_unitmem import unitmem_lines
 
@@ -51,18 +51,6 @@ def settings_line(result: Any) -> str:
         parts.append("layers " + ", ".join(f"`{x}`" for x in s.layers))
     parts.append(f"seed {s.seed}")
     return "; ".join(parts) + "."
-
-
-def _model_line(result: Any) -> str:
-    model = result.model
-    text = f"`{model.get('id', 'unknown')}`"
-    pin = model.get("sha") or model.get("revision")
-    if pin:
-        text += f" at revision `{str(pin)[:12]}`"
-    if model.get("architecture"):
-        text += f" ({model['architecture']}"
-        text += f", {model['num_parameters']:,} parameters)" if model.get("num_parameters") else ")"
-    return text
 
 
 def _interpretation(result: Any) -> str:
@@ -124,7 +112,7 @@ def render_section(
         "<!-- Written by `infomem card`: edits between the infomem markers are replaced on the next run. -->",
         "## Activation diversity (infomem)",
         "",
-        f"Label-free memorization diagnostics ({PAPER}) for {_model_line(result)}, "
+        f"Label-free memorization diagnostics ({PAPER}) for {model_line(result.model)}, "
         f"computed on {describe_data(result.data)}. Entropies and MI are in nats.",
         "",
         "| Score | Value |",

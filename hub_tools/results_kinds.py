@@ -1,12 +1,13 @@
 """Records of the results that are not activation scores: extraction results and UnitMem
 reports. Pure: keys, flat columns and the stored result, and back.
 
-A key hashes the kind, the model, what the result was measured on and its settings, so a
-re-run replaces its record and a run on other inputs or settings adds one. An extraction
-result that does not record its inputs is keyed by which texts were long enough and which
-came out verbatim (the same inputs give the same pattern), so runs on different texts of
-equal count do not replace each other. UnitMem records leave out the example texts of the
-top units: a shared dataset should not republish snippets of someone's training data.
+A key hashes the kind, the model (and the commit it resolved to), what the result was
+measured on and its settings, so a re-run replaces its record and a run on other inputs,
+settings or model revisions adds one. An extraction result that does not record its inputs
+is keyed by which texts were long enough and which came out verbatim (the same inputs give
+the same pattern), so runs on different texts of equal count do not replace each other.
+UnitMem records leave out the example texts of the top units: a shared dataset should not
+republish snippets of someone's training data.
 """
 
 from __future__ import annotations
@@ -45,7 +46,9 @@ def record_key(result: Any, kind: str) -> str:
     """16 hex digits: kind x model x inputs x settings (see the module docstring)."""
     model = str(result.model.get("id") or "")
     if kind == "extraction":
-        return _hash({"kind": kind, "model": model, "settings": result.settings,
+        # The commit joins the key only where recorded, so older records keep their keys.
+        pinned = {"sha": result.model["sha"]} if result.model.get("sha") else {}
+        return _hash({"kind": kind, "model": model, **pinned, "settings": result.settings,
                       "candidates": _inputs(getattr(result, "data", None), result.records,
                                             result.n_texts),
                       "reference": _inputs(getattr(result, "reference_data", None),

@@ -9,12 +9,13 @@ propagate to the UI boundary.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from infomem.activations.models import LoadedModel, ModelCache, wrap_model
+from infomem.activations.models import ModelCache, load_model
 from infomem.errors import InvalidInputError
 from infomem.options import default
 from infomem.scoring.extraction_result import ExtractionResult
@@ -74,17 +75,11 @@ def _model_id(text: str, space: SpaceConfig) -> str:
     return model_id
 
 
-def _load_causal_lm(model_id: str) -> LoadedModel:
-    from infomem.scoring.extraction import load_causal_lm
-
-    return wrap_model(*load_causal_lm(model_id), model_id=model_id, kind="text-decoder")
-
-
 def causal_lms(space: SpaceConfig) -> ModelCache:
     """The causal LMs the Extraction tab loaded last (the Space's `cached_models` of them):
     loading one takes longer than measuring a few texts. Each LoadedModel's lock is held
     while it decodes, so two requests for one model run one after the other."""
-    return ModelCache(max_models=space.cached_models, loader=_load_causal_lm)
+    return ModelCache(max_models=space.cached_models, loader=functools.partial(load_model, causal_lm=True))
 
 
 def _check_count(n: int, what: str, space: SpaceConfig) -> None:

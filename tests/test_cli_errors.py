@@ -118,12 +118,19 @@ def test_revision_on_the_embedded_default_is_refused(files):
                "cannot apply to the embedded default model")
 
 
+@pytest.mark.parametrize("flags", [("--max-memory", '{"cpu": "1GiB"}'),
+                                   ("--offload-folder", "offload")])
+def test_weight_placement_without_a_device_map_is_refused(files, flags):
+    _one_error(_cli("score", "--file", str(files / "texts.txt"), *flags),
+               "no `device_map` was given: add one")
+
+
 def test_a_model_folder_without_tokenizer_files(tmp_path, files):
     folder = factories.save_tiny_bert(tmp_path / "bert")
     for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):
         (folder / name).unlink(missing_ok=True)
     _one_error(_cli("score", str(folder), "--file", str(files / "texts.txt")),
-               "has no tokenizer files")
+               f"Model folder {str(folder)!r} has no tokenizer files")
 
 
 def test_damaged_result_names_the_missing_field(files, tmp_path):

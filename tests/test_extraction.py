@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from pathlib import Path
 
 import pytest
@@ -149,6 +150,43 @@ def test_encoder_only_models_are_refused(tiny_bert: Path, tokenizer):
     with pytest.raises(InvalidInputError, match="without an LM head") as err:
         extraction(headless, ["the film"], tokenizer=tokenizer, progress=False)
     _one_line(err)
+
+
+def test_loading_options_load_the_model_by_path_and_are_recorded(tmp_path, tokenizer):
+    texts = factories.random_texts(6, words=12, seed=9)
+    factories.memorized_gpt2(tokenizer, texts[:3]).save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    plain = extraction(str(tmp_path), texts, prefix_tokens=5, suffix_tokens=5, progress=False)
+    wide = extraction(str(tmp_path), texts, prefix_tokens=5, suffix_tokens=5, progress=False,
+                      torch_dtype="float64", trust_remote_code=False)
+    assert plain.model["dtype"] == "float32" and wide.model["dtype"] == "float64"
+    assert plain.model["sha"] is None and plain.model["revision"] is None  # a local folder
+    assert [r.extracted for r in wide.records] == [r.extracted for r in plain.records]
+    assert [r.extracted for r in plain.records] == [True] * 3 + [False] * 3
+    assert [r.min_k_prob for r in wide.records] == pytest.approx(
+        [r.min_k_prob for r in plain.records], rel=1e-5)
+
+
+def test_loading_options_are_checked_and_refused_where_they_cannot_apply(tmp_path, gpt2,
+                                                                         tokenizer):
+    gpt2.save_pretrained(tmp_path)
+    tokenizer.save_pretrained(tmp_path)
+    texts = ["the good film was fun and the plot was fine"]
+    cases = [
+        ((gpt2,), {"tokenizer": tokenizer, "revision": "v1"},
+         "revision apply when `model` is a Hub id or a path"),
+        ((str(tmp_path),), {"revision": "v1"}, "a folder has no revisions"),
+        ((str(tmp_path),), {"torch_dtype": "int8"}, "Unknown torch_dtype 'int8'"),
+        ((str(tmp_path),), {"max_memory": {"cpu": "1GiB"}}, "no `device_map` was given"),
+        ((str(tmp_path),), {"revison": "v1"}, "did you mean revision"),
+    ]
+    for args, kwargs, message in cases:
+        with pytest.raises(InvalidInputError, match=re.escape(message)) as err:
+            extraction(*args, texts, prefix_tokens=3, suffix_tokens=3, progress=False, **kwargs)
+        _one_line(err)
+    # defaults are not "given": a loaded model takes them
+    extraction(gpt2, texts, tokenizer=tokenizer, prefix_tokens=3, suffix_tokens=3,
+               trust_remote_code=False, revision=None, progress=False)
 
 
 @pytest.mark.parametrize("option", ["prefix_tokens", "suffix_tokens"])

@@ -84,6 +84,18 @@ def test_extract_activations_says_why_it_skipped(tiny_gpt2, texts_file):
     assert table.returncode == 0 and "activations: skipped:" in " ".join(table.stdout.split())
 
 
+def test_extract_takes_the_loading_options(tiny_gpt2, texts_file):
+    args = (str(tiny_gpt2), "--file", str(texts_file), "--prefix-tokens", "3", "--suffix-tokens", "2")
+    proc = _cli(*args, "--torch-dtype", "float64", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["model"]["dtype"] == "float64"
+    for flags, message in ((("--revision", "v1"), "a folder has no revisions"),
+                           (("--max-memory", '{"cpu": "1GiB"}'), "no `device_map` was given")):
+        proc = _cli(*args, *flags)
+        assert proc.returncode == 2 and message in proc.stderr
+        assert proc.stderr.count("\n") == 1 and "Traceback" not in proc.stderr
+
+
 def test_extract_refuses_zero_processes(tiny_gpt2, texts_file):
     proc = _cli(str(tiny_gpt2), "--file", str(texts_file), "--num-processes", "0")
     assert proc.returncode == 2 and "`--num-processes` must be >= 1" in proc.stderr
@@ -96,6 +108,9 @@ def test_the_metric_extraction_config_takes_activations(tiny_gpt2):
     out = InfoMem(config_name="extraction").compute(predictions=texts, model_id=str(tiny_gpt2),
                                                      prefix_tokens=3, suffix_tokens=2, activations=True)
     assert out["activations"]["skipped"].startswith("0 of the 4 tested texts were extracted")
+    wide = InfoMem(config_name="extraction", torch_dtype="float64").compute(
+        predictions=texts, model_id=str(tiny_gpt2), prefix_tokens=3, suffix_tokens=2)
+    assert wide["model"]["dtype"] == "float64"
 
 
 def test_the_activations_table_signs_the_difference_and_says_if_it_is_significant():

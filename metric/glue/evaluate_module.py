@@ -81,9 +81,10 @@ Returns:
         index and text of the example that maximizes each), n_samples and settings.
 Config "extraction" (`evaluate.load("infomem", "extraction")`, causal LMs): verbatim
 extraction instead; takes model_id, reference (texts the model cannot have seen),
-prefix_tokens (32), suffix_tokens (32), min_k (0.2), activations (False), device_map,
-batch_size, max_length; returns extraction_rate with its Wilson interval, the matched
-fraction, Min-K% Prob, and with a reference the Mann-Whitney p-values and AUCs.
+prefix_tokens (32), suffix_tokens (32), min_k (0.2), activations (False), batch_size,
+max_length and the model-loading options (revision, device_map, torch_dtype, ...);
+returns extraction_rate with its Wilson interval, the matched fraction, Min-K% Prob, and
+with a reference the Mann-Whitney p-values and AUCs.
 Examples:
     >>> import evaluate
     >>> infomem = evaluate.load("infomem")  # doctest: +SKIP
@@ -156,8 +157,8 @@ class InfoMem(evaluate.Metric):
         if model_id is None:
             raise InfomemError("The extraction config needs a causal LM: pass `model_id=` to "
                                "evaluate.load or compute (the embedded default is an encoder).")
-        allowed = {o.name for o in OPTIONS.values() if o.group == "extraction"}
-        allowed |= {"reference", "device_map", "batch_size", "max_length"}
+        allowed = {o.name for o in OPTIONS.values() if o.group in ("extraction", "loading")}
+        allowed |= {"reference", "batch_size", "max_length"}
         unknown = sorted(k for k, v in run.items() if k not in allowed and v not in (None, False))
         if unknown:
             raise InfomemError(f"The extraction config does not take {', '.join(unknown)}; it "

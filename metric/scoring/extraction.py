@@ -42,7 +42,7 @@ from infomem.estimators.membership import (
     min_k_prob,
     wilson_interval,
 )
-from infomem.options import check_options, default
+from infomem.options import check_options, default, split_options
 from infomem.scoring import distributed
 from infomem.scoring.extraction_activations import (
     check_comparison_settings,
@@ -56,7 +56,6 @@ from infomem.scoring.settings import Settings
 
 __all__ = [
     "extraction",
-    "load_causal_lm",
     "ExtractionResult",
     "ExtractionRecord",
     "matched_fraction",
@@ -70,66 +69,47 @@ __all__ = [
 ]
 
 
-def _not_causal(name: str, what: str) -> InvalidInputError:
-    return InvalidInputError(
-        f"Extraction needs a causal language model with an LM head (a *ForCausalLM); "
-        f"received {name} ({what}). Load a decoder such as GPT-2 or Llama with "
-        "AutoModelForCausalLM."
-    )
-
-
 def _check_causal(model: Any) -> None:
-    from infomem.activations.models import model_kind
+    from infomem.activations.models import model_kind, not_causal_error
 
     config = getattr(model, "config", None)
     if config is None:
-        raise _not_causal(type(model).__name__, "not a transformers model")
+        raise not_causal_error(type(model).__name__, "not a transformers model")
     kind = model_kind(config)
     if kind != "text-decoder":
-        raise _not_causal(type(model).__name__, f"a {kind}")
+        raise not_causal_error(type(model).__name__, f"a {kind}")
     get_head = getattr(model, "get_output_embeddings", None)
     if get_head is None or get_head() is None:
-        raise _not_causal(type(model).__name__, "a decoder without an LM head")
+        raise not_causal_error(type(model).__name__, "a decoder without an LM head")
 
 
-def load_causal_lm(model_id: str, *, device_map: Any = None) -> tuple[Any, Any]:
-    """AutoModelForCausalLM + AutoTokenizer, refusing non-causal configs before the weights."""
-    import transformers
+def _resolve(model: Any, tokenizer: Any, loading: dict[str, Any]) -> tuple[Any, Any, dict[str, Any]]:
+    """(causal LM, tokenizer, what it is) from an id/path (loaded with the `loading`
+    options), a LoadedModel or a loaded model."""
+    from infomem.activations.models import load_model
 
-    from infomem.activations.models import check_device_map, load_error, model_kind
-
-    check_device_map(device_map)
-    try:
-        config = transformers.AutoConfig.from_pretrained(model_id)
-    except (OSError, ValueError) as e:
-        raise load_error(model_id, e) from e
-    if model_kind(config) != "text-decoder":
-        raise _not_causal(model_id, f"a {model_kind(config)}, model_type {config.model_type!r}")
-    kwargs = {} if device_map is None else {"device_map": device_map}
-    try:
-        tokenizer = transformers.AutoTokenizer.from_pretrained(model_id)
-        model = transformers.AutoModelForCausalLM.from_pretrained(model_id, **kwargs)
-    except (OSError, ValueError) as e:
-        raise load_error(model_id, e) from e
-    return model.eval(), tokenizer
-
-
-def _resolve(model: Any, tokenizer: Any, device_map: Any) -> tuple[Any, Any, str]:
-    """(causal LM, tokenizer, display id) from an id/path, a LoadedModel or a model."""
     if isinstance(model, (str, Path)):
-        lm, tok = load_causal_lm(str(model), device_map=device_map)
-        return lm, tok if tokenizer is None else tokenizer, str(model)
-    name = None
+        model = load_model(str(model), causal_lm=True, **loading)
+    elif given := sorted(name for name, value in loading.items() if value != default(name)):
+        raise InvalidInputError(
+            f"{', '.join(given)} apply when `model` is a Hub id or a path, and this model is "
+            "already loaded: drop them, or pass the model's id.")
+    pinned: dict[str, Any] = {}
     if hasattr(model, "processor") and hasattr(model, "kind"):  # infomem.models.LoadedModel
-        name = model.info.get("id")
+        pinned = {key: model.info.get(key) for key in ("id", "revision", "sha")}
         model, tokenizer = model.model, model.processor if tokenizer is None else tokenizer
     _check_causal(model)
     if tokenizer is None:
         raise InvalidInputError(
             f"A loaded {type(model).__name__} needs its tokenizer: pass `tokenizer=`."
         )
-    name = name or getattr(model.config, "_name_or_path", "") or type(model).__name__
-    return model, tokenizer, name
+    name = pinned.get("id") or getattr(model.config, "_name_or_path", "") or type(model).__name__
+    info = {"id": name, "revision": pinned.get("revision"), "sha": pinned.get("sha"),
+            "architecture": type(model).__name__,
+            "model_type": getattr(model.config, "model_type", None),
+            "num_parameters": int(sum(p.numel() for p in model.parameters())),
+            "dtype": str(next(model.parameters()).dtype).replace("torch.", "")}
+    return model, tokenizer, info
 
 
 def _leading_special_ids(tokenizer: Any) -> list[int]:
@@ -269,10 +249,10 @@ def extraction(
     min_k: float = default("min_k"),
     max_length: int = 512,
     batch_size: int = 8,
-    device_map: Any = None,
     progress: bool = True,
     activations: bool = default("activations"),
     activation_settings: Settings | None = None,
+    **loading: Any,
 ) -> ExtractionResult:
     """Verbatim extraction rate and Min-K% membership signal of a causal LM on texts.
 
@@ -297,8 +277,6 @@ def extraction(
     max_length : int, default 512
         Tokens of each text scored by Min-K% (capped by the model's positions).
     batch_size : int, default 8
-    device_map : optional
-        Passed to ``from_pretrained`` when ``model`` is an id or path (accelerate sharding).
     progress : bool, default True
     activations : bool, default False
         Then capture the model's activations on the tested candidates and compare the
@@ -309,6 +287,11 @@ def extraction(
     activation_settings : Settings, optional
         Estimator settings of that comparison (default: infomem's, with 50 interval
         replicates, this call's ``batch_size`` and ``max_length``).
+    **loading
+        The catalogue's model-loading options (``revision``, ``device_map``, ``torch_dtype``,
+        ``max_memory``, ``offload_folder``, ``trust_remote_code``, ``token``), as for
+        :func:`infomem.score`; they apply when ``model`` is an id or path. The result's
+        ``model`` records the revision and the Hub commit it resolved to.
 
     Returns
     -------
@@ -336,9 +319,11 @@ def extraction(
         _warn_overlap(texts, ref)
     ctx = distributed.context()
     progress = progress and (ctx is None or ctx.is_main)
-    if ctx is not None and device_map is None and ctx.device.type == "cuda":
-        device_map = {"": ctx.device.index}
-    lm, tok, model_id = _resolve(model, tokenizer, device_map)
+    load = check_options(split_options(loading, ("loading",))["loading"])
+    by_id = isinstance(model, (str, Path))
+    if by_id and ctx is not None and load.get("device_map") is None and ctx.device.type == "cuda":
+        load["device_map"] = {"": ctx.device.index}
+    lm, tok, info = _resolve(model, tokenizer, load)
     run = _Run(lm, tok, prefix=prefix, suffix=suffix, min_k=k, max_length=max_length,
                batch_size=batch_size, progress=progress, ctx=ctx)
     used = run.tokenize(texts, "texts")
@@ -356,9 +341,6 @@ def extraction(
     settings = {"prefix_tokens": prefix, "suffix_tokens": suffix, "min_k": k,
                 "max_length": run.max_length, "confidence": CONFIDENCE,
                 "leading_special_tokens": len(run.lead)}
-    info = {"id": model_id, "architecture": type(lm).__name__,
-            "model_type": getattr(lm.config, "model_type", None),
-            "num_parameters": int(sum(p.numel() for p in lm.parameters()))}
     if ctx is not None:
         info["processes"] = ctx.world
     return summarize(records, len(texts), ref_records, None if ref is None else len(ref),

@@ -17,6 +17,8 @@ from tests.support.fixtures import USERS
 from tests.support.results import result_dict
 from tests.support.subproc import run_python
 
+import factories
+
 pytestmark = pytest.mark.slow
 ALICE, BOB = USERS["alice"], USERS["bob"]
 TEXTS = ["the movie was great", "a bad film with a boring plot", "i love this story",
@@ -111,6 +113,37 @@ print("RESULT", json.dumps({{"model": res.model, "runs": runs, "loaded": [r.mode
 
     # The result pins the downloaded commit.
     assert out["model"]["sha"] in (main_sha, uploaded)
+
+
+def test_extract_loads_and_pins_the_revision_it_is_given(hub_client, child_env, tmp_path):
+    """Two commits of one causal LM: untrained, then overfit on 4 of the 8 texts."""
+    hub = hub_client
+    api = HfApi(endpoint=hub.url, token=ALICE)
+    api.create_repo("alice/tiny-lm")
+    tokenizer = factories.tiny_tokenizer(tmp_path / "tokenizer")
+    texts = factories.random_texts(8, words=12, seed=21)
+    commits = []
+    for name, model in (("untrained", factories.gpt2_lm(len(tokenizer))),
+                        ("memorized", factories.memorized_gpt2(tokenizer, texts[:4]))):
+        model.save_pretrained(tmp_path / name)
+        tokenizer.save_pretrained(tmp_path / name)
+        commits.append(api.upload_folder(folder_path=tmp_path / name, repo_id="alice/tiny-lm",
+                                         commit_message=name).oid)
+    texts_file = tmp_path / "texts.txt"
+    texts_file.write_text("\n".join(texts), encoding="utf-8")
+    proc = run_python(CLI_HARNESS + f"""
+base = ("extract", "alice/tiny-lm", "--file", {str(texts_file)!r}, "--prefix-tokens", "5",
+        "--suffix-tokens", "5", "--json")
+runs = [cli(*base), cli(*base, "--revision", {commits[0]!r})]
+print("RESULT", json.dumps(runs))
+""", child_env(hub, token=ALICE), timeout=300)
+    runs = json.loads(proc.stdout.split("RESULT ", 1)[1])
+    assert all(run["rc"] == 0 for run in runs), runs
+    latest, pinned = (json.loads(run["out"]) for run in runs)
+    assert latest["model"]["sha"] == commits[1] and latest["n_extracted"] == 4
+    assert pinned["model"]["sha"] == pinned["model"]["revision"] == commits[0]
+    assert pinned["n_extracted"] == 0
+    _assert_no_token([proc.stdout, proc.stderr], ALICE)
 
 
 def test_publish_metric_then_evaluate_load(hub_client, tiny_bert_dir, child_env, tmp_path):

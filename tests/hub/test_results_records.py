@@ -38,6 +38,9 @@ def test_extraction_keys_follow_the_run_not_the_clock(extracted):
     assert record_key(copy) == record_key(dataclasses.replace(tested, timings={"decode": 9.0}))
     other = dataclasses.replace(tested, settings={**tested.settings, "min_k": 0.1})
     assert record_key(other) != record_key(tested) != record_key(plain)
+    assert tested.model["sha"] is None  # a local folder: no commit, the key as before
+    pinned = [dataclasses.replace(tested, model={**tested.model, "sha": sha}) for sha in "ab"]
+    assert len({record_key(tested), *map(record_key, pinned)}) == 3
 
 
 def test_records_of_unknown_kind_or_in_the_wrong_file_are_refused(hub_client):
