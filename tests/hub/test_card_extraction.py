@@ -33,6 +33,10 @@ def test_extraction_block_from_a_real_run_with_a_reference(extracted):
             f"{tested.extraction_rate_high:.1%}) |") in block
     assert f"| Min-K% Prob | {tested.min_k_auc:.3f} | {tested.min_k_p_value:.3g} |" in block
     assert f"| Reference ({tested.n_reference_used}) |" in block
+    assert " at revision " not in block  # a local folder has no commit
+    pinned = dataclasses.replace(tested, model={**tested.model, "sha": "0123456789abcdef"})
+    assert f"`{tested.model['id']}` at revision `0123456789ab` (GPT2LMHeadModel, " in (
+        render_extraction(pinned))
     assert (f"wrote out {tested.n_extracted} of {tested.n_used} candidate texts word for word"
             in block and "Min-K% separates the candidates" in block)
 
