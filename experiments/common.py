@@ -678,8 +678,46 @@ def diagnostics_section(runs: Sequence[Run], variant: str, name: str) -> list[st
     if not rows:
         return ["(results scored before infomem had diagnostics)"]
     headers = [name, *[f"{layer['name']} collapsed" for layer in layers]]
-    return [md_table(headers, rows), "", *(f"- {w}" for w in sorted(warnings))] if warnings else \
+    lines = [md_table(headers, rows), "", *(f"- {w}" for w in sorted(warnings))] if warnings else \
         [md_table(headers, rows), "", "No warnings."]
+    bound = constant_pair_bound([r.results[variant] for r in runs])
+    return lines if bound is None else [*lines, "", bound]
+
+
+def constant_pair_bound(results: Sequence[Any]) -> str | None:
+    """One sentence on KSG's tie artefact for pairs of constant neurons (each holds
+    psi(k) - psi(S), diagnostics.constant_pairs) in these results' mean MI: the largest
+    shift, exact where a result records it. Older results count constant neurons per layer,
+    not which fall among the first m MI neurons; then all are counted: an upper bound."""
+    from infomem.scoring.diagnostics import constant_pairs
+
+    worst: tuple[float, int, bool] | None = None
+    for res in results:
+        if res.mean_mi is None or res.settings.mi_estimator != "ksg" or not res.diagnostics:
+            continue
+        found, exact = res.diagnostics.get("constant_pairs"), True
+        if found is None:
+            m = res.settings.mi_neurons_per_layer
+            sizes = [n.n_neurons if m is None else min(m, n.n_neurons) for n in res.per_layer]
+            constant = sum(min(d["constant_neurons"], size)
+                           for d, size in zip(res.diagnostics["per_layer"], sizes, strict=True))
+            found = constant_pairs(constant, sum(sizes), res.n_samples, res.settings.k,
+                                   diagonal=res.settings.mi_diagonal)
+            exact = m is None
+        entry = (abs(found["mean_mi_shift"]), found["pairs"], exact)
+        if worst is None or entry[:2] > worst[:2]:
+            worst = entry
+    if worst is None:
+        return None
+    shift, pairs, exact = worst
+    if not pairs:
+        return ("No two MI neurons are constant together in any model, so KSG's value for a "
+                "pair of constant neurons (psi(k) - psi(S) < 0) does not enter mean MI.")
+    at_most = "" if exact else "at most "
+    return (f"Constant pairs: KSG gives a pair of constant neurons psi(k) - psi(S) < 0. In the "
+            f"most affected model {at_most}{pairs} such pairs move mean MI by {at_most}"
+            f"{shift:.2g} nats" + ("." if exact else " (older results count constant neurons "
+                                   "per layer, not which are MI neurons: an upper bound)."))
 
 
 def layer_medians(runs: Sequence[Run], variant: str) -> dict[float, list[list[float]]]:
