@@ -715,7 +715,8 @@ def constant_pair_bound(results: Sequence[Any]) -> str | None:
                 "pair of constant neurons (psi(k) - psi(S) < 0) does not enter mean MI.")
     at_most = "" if exact else "at most "
     return (f"Constant pairs: KSG gives a pair of constant neurons psi(k) - psi(S) < 0. In the "
-            f"most affected model {at_most}{pairs} such pairs move mean MI by {at_most}"
+            f"most affected model {at_most}{pairs} such "
+            f"{'pair moves' if pairs == 1 else 'pairs move'} mean MI by {at_most}"
             f"{shift:.2g} nats" + ("." if exact else " (older results count constant neurons "
                                    "per layer, not which are MI neurons: an upper bound)."))
 
