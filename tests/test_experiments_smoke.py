@@ -114,3 +114,29 @@ def test_the_report_takes_exactly_the_constant_pairs_out_of_mean_mi() -> None:
     corrected = fashion_report.without_constant_pairs(run)
     assert corrected.mean_mi == pytest.approx(mi[np.triu_indices(8, k=1)].mean(), abs=1e-12)
     assert corrected.mean_mi > result.mean_mi and corrected.mean_entropy == result.mean_entropy
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # constant neurons, on purpose
+def test_the_constant_pair_line_is_exact_when_recorded_and_a_bound_when_not() -> None:
+    import dataclasses
+
+    from infomem.activations.hooks import Activations
+    from infomem.scoring.scores import score_activations
+    from infomem.scoring.settings import Settings
+
+    values = np.random.default_rng(1).normal(size=(200, 10)).astype(np.float32)
+    values[:, [0, 7, 8]] = 1.0  # constant: a0 and b2 (MI neurons), b3 (beyond the first 3)
+    acts = Activations(values, ("a", "b"), (5, 5))
+    result = score_activations(acts, Settings(mi_neurons_per_layer=3), return_mi_matrix=True)
+    mi = result.mi_matrix  # the 6 MI neurons: a0-a2, b0-b2 (= columns 0-2 and 5-7)
+    exact = abs(mi[0, 5])  # the one pair of constant MI neurons: columns 0 and 7
+    assert exact == pytest.approx(abs(result.diagnostics["constant_pairs"]["mi_each"]))
+    shift = exact / 15  # one of the 15 pairs i < j
+    assert common.constant_pair_bound([result]) == (
+        "Constant pairs: KSG gives a pair of constant neurons psi(k) - psi(S) < 0. In the most "
+        f"affected model 1 such pair moves mean MI by {shift:.2g} nats.")
+    older = dataclasses.replace(result, diagnostics={
+        k: v for k, v in result.diagnostics.items() if k != "constant_pairs"})
+    bound = common.constant_pair_bound([older])  # all 3 constant neurons counted: 3 pairs
+    assert f"at most 3 such pairs move mean MI by at most {3 * shift:.2g} nats" in bound
+    assert common.constant_pair_bound([score_activations(acts, Settings(mi_estimator="binned"))]) is None
