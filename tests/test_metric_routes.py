@@ -105,6 +105,29 @@ def test_metric_returns_unitmem_with_the_measures(tiny_bert, hf_env):
     assert "is a UnitMem option" in got["refused"][1]
 
 
+REVISION_SCRIPT = r"""
+import json, sys, evaluate, infomem
+metric = evaluate.load(str(infomem.metric_script_path()), model_id=sys.argv[1], revision="v1")
+try:
+    metric.compute(predictions=["the good film"] * 30, revision="v1")
+    error = None
+except ValueError as e:
+    error = str(e)
+print(json.dumps({"defaults": sorted(metric._defaults), "error": error}))
+"""
+
+
+def test_the_model_revision_goes_to_compute_not_to_evaluate_load(tiny_bert, hf_env):
+    """What the metric card says: evaluate.load keeps `revision` for itself."""
+    proc = subprocess.run([sys.executable, "-c", REVISION_SCRIPT, str(tiny_bert)],
+                          capture_output=True, text=True, env=hf_env, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    got = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert got["defaults"] == ["model_id"]  # the load-time revision never arrived
+    assert "cannot apply to local directory" in got["error"]  # the compute-time one did
+    assert "Give the model's `revision` to `compute`" in metric_card_text()
+
+
 def test_install_metric_is_idempotent(tmp_path):
     first = install_metric(tmp_path)
     second = install_metric(tmp_path)
