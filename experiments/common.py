@@ -145,13 +145,17 @@ def accuracy(model: Any, x: Any, y: Any) -> float:
     return float((pred == torch.as_tensor(y)).float().mean())
 
 
-def limit_threads() -> None:
-    """One torch thread unless INFOMEM_EXPERIMENT_THREADS says otherwise (shared CPUs)."""
+def thread_count() -> int:
+    """Torch threads of an experiment: INFOMEM_EXPERIMENT_THREADS, else 1 (shared CPUs)."""
     import os
 
+    return int(os.environ.get("INFOMEM_EXPERIMENT_THREADS", "1"))
+
+
+def limit_threads() -> None:
     import torch
 
-    torch.set_num_threads(int(os.environ.get("INFOMEM_EXPERIMENT_THREADS", "1")))
+    torch.set_num_threads(thread_count())
 
 
 # --- scoring ------------------------------------------------------------------------
@@ -666,7 +670,7 @@ def layer_agreement_table(
 def diagnostics_section(runs: Sequence[Run], variant: str, name: str) -> list[str]:
     """Per grid value: each layer's collapsed fraction (mean over seeds) and the warnings
     infomem's validity diagnostics gave (README, "When a number carries no signal")."""
-    rows, warnings = [], set()
+    rows, warnings = [], []
     for value in sorted({r.value for r in runs}):
         group = [r.results[variant] for r in runs if r.value == value and r.results[variant].diagnostics]
         if not group:
@@ -674,14 +678,30 @@ def diagnostics_section(runs: Sequence[Run], variant: str, name: str) -> list[st
         layers = group[0].diagnostics["per_layer"]
         rows.append([f"{value:g}", *(mean_sd([g.diagnostics["per_layer"][i]["collapsed_fraction"]
                                               for g in group]) for i in range(len(layers)))])
-        warnings |= {w for g in group for w in g.warnings}
+        warnings.extend(w for g in group for w in g.warnings)
     if not rows:
         return ["(results scored before infomem had diagnostics)"]
     headers = [name, *[f"{layer['name']} collapsed" for layer in layers]]
-    lines = [md_table(headers, rows), "", *(f"- {w}" for w in sorted(warnings))] if warnings else \
+    n_results = sum(1 for r in runs if r.results[variant].diagnostics)
+    lines = [md_table(headers, rows), "", *warning_lines(warnings, n_results)] if warnings else \
         [md_table(headers, rows), "", "No warnings."]
     bound = constant_pair_bound([r.results[variant] for r in runs])
     return lines if bound is None else [*lines, "", bound]
+
+
+def warning_lines(warnings: Sequence[str], n_results: int) -> list[str]:
+    """One bullet per kind of warning: warnings that differ only in their numbers are one
+    kind, shown by its first instance and how many of the results gave it."""
+    import re
+
+    kinds: dict[str, list[str]] = {}
+    for text in warnings:
+        kinds.setdefault(re.sub(r"-?\d+(\.\d+)?", "#", text), []).append(text)
+    lines = []
+    for found in sorted(kinds.values(), key=lambda texts: texts[0]):
+        varied = " (numbers vary; this is the first)" if len(set(found)) > 1 else ""
+        lines.append(f"- In {len(found)} of {n_results} results{varied}: {found[0]}")
+    return lines
 
 
 def constant_pair_bound(results: Sequence[Any]) -> str | None:

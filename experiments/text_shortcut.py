@@ -261,7 +261,8 @@ def write_report(runs: list[common.Run], out: Path, args: argparse.Namespace) ->
         f"- Model: all-MiniLM-L6-v2 (6 x 384, real weights) + linear head on [CLS], AdamW "
         f"5e-5, batch 16, {args.steps} steps (one pass over the training reviews), max "
         f"{MAX_LENGTH} tokens, word embeddings frozen (CPU budget); "
-        f"{np.median(seconds) / 60:.1f} min of training per model on one CPU thread (median).",
+        f"{np.median(seconds) / 60:.1f} min of training per model (median) with "
+        f"{common.thread_count()} torch thread(s) (INFOMEM_EXPERIMENT_THREADS).",
         "- Extrinsic: `test_acc`, accuracy on test reviews carrying an inserted adjective "
         "of the opposite label (the shortcut misleads). Also `clean_acc` (no insertion), "
         "`aligned_acc` (adjective agrees) and `val_acc` (in-distribution).",
