@@ -690,13 +690,14 @@ def diagnostics_section(runs: Sequence[Run], variant: str, name: str) -> list[st
 
 
 def warning_lines(warnings: Sequence[str], n_results: int) -> list[str]:
-    """One bullet per kind of warning: warnings that differ only in their numbers are one
-    kind, shown by its first instance and how many of the results gave it."""
+    """One bullet per kind of warning: warnings that differ only in their numbers (not in
+    names such as layer.3) are one kind, shown by its first instance and how many of the
+    results gave it."""
     import re
 
     kinds: dict[str, list[str]] = {}
     for text in warnings:
-        kinds.setdefault(re.sub(r"-?\d+(\.\d+)?", "#", text), []).append(text)
+        kinds.setdefault(re.sub(r"(?<![\w.])-?\d+(\.\d+)?", "#", text), []).append(text)
     lines = []
     for found in sorted(kinds.values(), key=lambda texts: texts[0]):
         varied = " (numbers vary; this is the first)" if len(set(found)) > 1 else ""
