@@ -140,3 +140,14 @@ def test_the_constant_pair_line_is_exact_when_recorded_and_a_bound_when_not() ->
     bound = common.constant_pair_bound([older])  # all 3 constant neurons counted: 3 pairs
     assert f"at most 3 such pairs move mean MI by at most {3 * shift:.2g} nats" in bound
     assert common.constant_pair_bound([score_activations(acts, Settings(mi_estimator="binned"))]) is None
+
+
+def test_warnings_that_differ_only_in_their_numbers_are_one_bullet() -> None:
+    warnings = ["Entropy in layer.0 ... layer.3 (4 layers): neuron 99 (10.5) sets it",
+                "Entropy in layer.0 ... layer.3 (4 layers): neuron 12 (-2.4) sets it",
+                "Entropy in layer.0 ... layer.4 (5 layers): neuron 99 (10.5) sets it",
+                "Only 30 examples"]
+    assert common.warning_lines(warnings, 5) == [
+        "- In 2 of 5 results (numbers vary; this is the first): " + warnings[0],
+        "- In 1 of 5 results: " + warnings[2],
+        "- In 1 of 5 results: Only 30 examples"]
