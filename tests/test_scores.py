@@ -130,6 +130,23 @@ def test_loaded_model_needs_tokenizer(tiny_bert, texts):
         score(AutoModel.from_pretrained(tiny_bert), texts)
 
 
+def test_loading_options_with_an_already_loaded_model_are_refused(tiny_bert, texts):
+    from infomem import unit_mem_score
+    from infomem.activations.models import load_model
+
+    loaded = load_model(tiny_bert)
+    cases = [(score, loaded, texts, {"torch_dtype": "float16"}),
+             (score, factories.tiny_mlp(), torch.randn(40, 10), {"device_map": "cpu"}),
+             (unit_mem_score, loaded, texts, {"revision": "v1", "trust_remote_code": True})]
+    for function, model, inputs, loading in cases:
+        with pytest.raises(InvalidInputError, match="this model is already loaded") as info:
+            function(model, inputs, progress=False, **loading)
+        assert str(info.value).startswith(", ".join(sorted(loading)) + " apply when")
+    # the defaults, spelled out, are not options given
+    score(loaded, texts, trust_remote_code=False, revision=None, mi_estimator="none",
+          progress=False)
+
+
 def test_missing_model_is_one_line(tmp_path, texts):
     with pytest.raises(ModelLoadError, match="neither a local directory nor a Hub repo") as info:
         score(str(tmp_path / "no-such-model"), texts, progress=False)

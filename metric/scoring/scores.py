@@ -264,11 +264,12 @@ def score(
         ``measures=("entropy", "mi", "unitmem")`` also ``unitmem``, a UnitMemReport equal
         to :func:`infomem.unit_mem_score` on the same model, inputs, seed and sample.
     """
-    from infomem.activations.models import LoadedModel, load_model, wrap_model
+    from infomem.activations.models import LoadedModel, check_loading_applies, load_model, wrap_model
 
     groups = split_options(options, SCORE_GROUPS)
     settings_conflict(settings, list(groups["settings"]))
     load, run = check_options(groups["loading"]), check_options(groups["run"])
+    check_loading_applies(model, load)
     ctx = distributed.context()
     settings, unitmem = plan_measures(
         run.pop("measures", default("measures")), settings or Settings(**groups["settings"]),

@@ -30,7 +30,7 @@ import numpy as np
 
 from infomem import estimators
 from infomem.activations.data import fingerprint, load_inputs, subsample
-from infomem.activations.models import is_plain_module
+from infomem.activations.models import check_loading_applies, is_plain_module
 from infomem.activations.unitmem import (
     Runner,
     Target,
@@ -278,6 +278,7 @@ def unit_mem_score(
     views = check_views(augmentations, augment)
     groups = split_options(load_and_input_options, ("loading", "inputs"))
     load, source = check_options(groups["loading"]), check_options(groups["inputs"])
+    check_loading_applies(model, load)
     t0 = time.perf_counter()
     prep = _load(model, inputs, tokenizer, checked["layers"], max_samples=max_samples,
                  seed=seed, max_length=max_length, load=load, source=source)
