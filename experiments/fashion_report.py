@@ -182,16 +182,27 @@ def _section(setup: str, runs: list[common.Run]) -> list[str]:
     lines = [f"## {title}", ""]
     if not runs:
         return lines + ["No model has finished yet.", ""]
-    lines += [f"{len(runs)} of {3 * N_VALUES} models (3 seeds x 5 settings) finished.", "",
-              "### Kendall tau against validation accuracy (per seed across e)", ""]
+    lines += [_progress(runs), "", "### Kendall tau against validation accuracy (per seed across e)",
+              ""]
     lines += _tau_block(setup, runs) + ["", "### Every finished model", "", _models_table(runs),
                                         "", "### Per-layer median neuron entropy (nats)", "",
                                         common.layer_median_table(runs, VARIANT, "e",
                                                                   PAPER_LAYERS[setup]), ""]
-    warnings = sorted({w for r in runs for w in r.results[VARIANT].warnings})
+    warnings = [w for r in runs for w in r.results[VARIANT].warnings]
     if warnings:
-        lines += ["Diagnostics warnings on these results:", ""] + [f"- {w}" for w in warnings] + [""]
+        lines += ["Diagnostics warnings on these results:", "",
+                  *common.warning_lines(warnings, len(runs)), ""]
     return lines
+
+
+def _progress(runs: list[common.Run]) -> str:
+    """How many models finished: the complete seeds, and the settings done of the others."""
+    complete = sorted({r.seed for r in _complete(runs)})
+    partial = [f"seed {s}: {sum(r.seed == s for r in runs)} of {N_VALUES} settings"
+               for s in sorted({r.seed for r in runs} - set(complete))]
+    seeds = f"seeds {', '.join(map(str, complete))} complete" if complete else "no seed complete"
+    return (f"{len(runs)} models finished ({seeds}, {N_VALUES} settings each"
+            + "".join(f"; {p}" for p in partial) + ").")
 
 
 def write(runs: dict[str, list[common.Run]], out: Path, *, l2: float = PAPER_L2,

@@ -151,3 +151,15 @@ def test_warnings_that_differ_only_in_their_numbers_are_one_bullet() -> None:
         "- In 2 of 5 results (numbers vary; this is the first): " + warnings[0],
         "- In 1 of 5 results: " + warnings[2],
         "- In 1 of 5 results: Only 30 examples"]
+
+
+def test_the_fashion_report_counts_complete_and_partial_seeds() -> None:
+    from experiments import fashion_report
+
+    values = (0.0, 0.125, 0.25, 0.375, 0.5)
+    runs = [common.Run(e, seed, {}, {}) for seed in (0, 1) for e in values]
+    runs += [common.Run(e, 3, {}, {}) for e in values[:2]]
+    assert fashion_report._progress(runs) == (
+        "12 models finished (seeds 0, 1 complete, 5 settings each; seed 3: 2 of 5 settings).")
+    assert fashion_report._progress(runs[-2:]) == (
+        "2 models finished (no seed complete, 5 settings each; seed 3: 2 of 5 settings).")
