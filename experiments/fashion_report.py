@@ -200,7 +200,8 @@ def _progress(runs: list[common.Run]) -> str:
     complete = sorted({r.seed for r in _complete(runs)})
     partial = [f"seed {s}: {sum(r.seed == s for r in runs)} of {N_VALUES} settings"
                for s in sorted({r.seed for r in runs} - set(complete))]
-    seeds = f"seeds {', '.join(map(str, complete))} complete" if complete else "no seed complete"
+    seeds = (f"seed{'s' if len(complete) > 1 else ''} {', '.join(map(str, complete))} complete"
+             if complete else "no seed complete")
     return (f"{len(runs)} models finished ({seeds}, {N_VALUES} settings each"
             + "".join(f"; {p}" for p in partial) + ").")
 

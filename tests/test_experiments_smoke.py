@@ -163,3 +163,4 @@ def test_the_fashion_report_counts_complete_and_partial_seeds() -> None:
         "12 models finished (seeds 0, 1 complete, 5 settings each; seed 3: 2 of 5 settings).")
     assert fashion_report._progress(runs[-2:]) == (
         "2 models finished (no seed complete, 5 settings each; seed 3: 2 of 5 settings).")
+    assert fashion_report._progress(runs[:5]).startswith("5 models finished (seed 0 complete")
