@@ -197,6 +197,9 @@ def _options() -> tuple[Option, ...]:
                "'{\"0\": \"10GiB\", \"cpu\": \"30GiB\"}'", load, "mapping", metric_load=True),
         Option("offload_folder", None, "folder for weights the device map offloads to disk",
                load, metric_load=True),
+        Option("gguf_file", None, "GGUF weights to load from the model folder or repo (or pass "
+               "the .gguf file as the model); de-quantized to float, needs the gguf package",
+               load, metric_load=True),
         Option("trust_remote_code", False, "run the model repo's own code (only for repos you "
                "trust)", load, "bool", metric_load=True),
         Option("token", None, "Hub token (default: HF_TOKEN or `hf auth login`); never shown",

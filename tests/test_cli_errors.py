@@ -125,6 +125,15 @@ def test_weight_placement_without_a_device_map_is_refused(files, flags):
                "no `device_map` was given: add one")
 
 
+@pytest.mark.parametrize("command", ["score", "extract"])
+def test_gguf_weights_are_checked_before_loading(tmp_path, files, command):
+    (tmp_path / "m.Q4.gguf").write_bytes(b"not read")
+    _one_error(_cli(command, str(tmp_path), "--file", str(files / "texts.txt")),
+               "holds GGUF weights (m.Q4.gguf) and no config.json")
+    _one_error(_cli(command, str(tmp_path), "--gguf-file", "m.bin", "--file",
+                    str(files / "texts.txt")), "`gguf_file` must name a .gguf file")
+
+
 def test_a_model_folder_without_tokenizer_files(tmp_path, files):
     folder = factories.save_tiny_bert(tmp_path / "bert")
     for name in ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json"):

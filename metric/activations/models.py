@@ -225,14 +225,17 @@ def load_model(
     torch_dtype: str | None = None,
     max_memory: dict[Any, Any] | None = None,
     offload_folder: str | None = None,
+    gguf_file: str | None = None,
     trust_remote_code: bool = False,
     token: str | bool | None = None,
     causal_lm: bool = False,
 ) -> LoadedModel:
     """Load model + tokenizer/processor by Hub id or local path (None: the default).
 
-    ``causal_lm``: load with its LM head (AutoModelForCausalLM, for extraction); a config
-    that is not a decoder is refused before any weights are read."""
+    A path to a local .gguf file, or ``gguf_file`` naming one in the folder or repo, loads
+    GGUF weights (de-quantized by transformers). ``causal_lm``: load with its LM head
+    (AutoModelForCausalLM, for extraction); a config that is not a decoder is refused
+    before any weights are read."""
     import transformers
 
     check_device_map(device_map)
@@ -244,7 +247,8 @@ def load_model(
             "given: add one (e.g. device_map='auto', `--device-map auto`), or drop them.")
     dtype = None if torch_dtype is None else _dtype(torch_dtype)
     display_id = DEFAULT_MODEL_ID if model_id is None else str(model_id)
-    path = str(default_model_path() if model_id is None else model_id)
+    path, gguf_file = _gguf_source(str(default_model_path() if model_id is None else model_id),
+                                   gguf_file)
     if revision is not None and Path(path).is_dir():
         where = "the embedded default model" if model_id is None else f"local directory {path!r}"
         raise InvalidInputError(
@@ -252,6 +256,8 @@ def load_model(
             "recording one would misstate what was scored. Drop the revision, or name a Hub repo."
         )
     common: dict[str, Any] = {"revision": revision, "token": token, "trust_remote_code": trust_remote_code}
+    if gguf_file is not None:
+        common["gguf_file"] = gguf_file
     try:
         config = transformers.AutoConfig.from_pretrained(path, **common)
         kind = model_kind(config)
@@ -275,8 +281,42 @@ def load_model(
         raise load_error(display_id, e) from e
     model.eval()
     loaded = wrap_model(model, processor, model_id=display_id, revision=revision, kind=kind)
-    loaded.info["sha"] = _commit_sha(path, revision, token)
+    loaded.info["sha"] = _commit_sha(path, revision, token, gguf_file or "config.json")
+    if gguf_file is not None:
+        loaded.info["gguf_file"] = gguf_file
     return loaded
+
+
+def _gguf_source(path: str, gguf_file: str | None) -> tuple[str, str | None]:
+    """(folder or repo, GGUF file): a local .gguf path is split into its folder and file,
+    and a folder of GGUF weights without a config needs the file named. Checked before
+    anything is read, as is the gguf package transformers needs for them."""
+    import importlib.util
+
+    local = Path(path)
+    if local.suffix == ".gguf" and local.is_file():
+        if gguf_file not in (None, local.name):
+            raise InvalidInputError(
+                f"The model is the GGUF file {path!r} and `gguf_file` names another, "
+                f"{gguf_file!r}: give one of them.")
+        path, gguf_file = str(local.parent), local.name
+    elif gguf_file is None:
+        found = sorted(p.name for p in local.glob("*.gguf")) if local.is_dir() else []
+        if found and not (local / "config.json").is_file():
+            raise InvalidInputError(
+                f"Model folder {path!r} holds GGUF weights ({', '.join(found)}) and no "
+                f"config.json: pass `gguf_file` (`--gguf-file {found[0]}`), or the file's path.")
+        return path, None
+    elif Path(gguf_file).suffix != ".gguf":
+        raise InvalidInputError(f"`gguf_file` must name a .gguf file; received {gguf_file!r}.")
+    elif local.is_dir() and not (local / gguf_file).is_file():
+        found = sorted(p.name for p in local.glob("*.gguf"))
+        raise InvalidInputError(
+            f"Model folder {path!r} has no {gguf_file!r}; its GGUF files: "
+            f"{', '.join(found) or 'none'}.")
+    if importlib.util.find_spec("gguf") is None:
+        raise InvalidInputError("Loading GGUF weights needs the gguf package: `pip install gguf`.")
+    return path, gguf_file
 
 
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json",
@@ -297,17 +337,18 @@ def _check_processor_files(folder: Path, kind: str, model_id: str) -> None:
             "pass the loaded model with its tokenizer/processor.")
 
 
-def _commit_sha(path: str, revision: str | None, token: str | bool | None) -> str | None:
-    """The Hub commit the files came from (None for a local directory)."""
+def _commit_sha(path: str, revision: str | None, token: str | bool | None,
+                filename: str) -> str | None:
+    """The Hub commit `filename` came from (None for a local directory)."""
     if Path(path).is_dir():
         return None
     from transformers.utils.hub import cached_file, extract_commit_hash
 
     try:
-        config_file = cached_file(path, "config.json", revision=revision, token=token)
+        found = cached_file(path, filename, revision=revision, token=token)
     except OSError:
         return None
-    return extract_commit_hash(config_file, None) if config_file else None
+    return extract_commit_hash(found, None) if found else None
 
 
 def wrap_model(

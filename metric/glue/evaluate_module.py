@@ -64,7 +64,7 @@ Args:
         each block's MLP activation module.
     Any other option of `infomem score` but the inputs (see `infomem.options`): binning,
     correction, pooling, layers, mi_subset, mi_diagonal, paper_digitize, seed, max_length,
-    n_bootstrap, interval_fraction, interval_pairs, max_memory, offload_folder,
+    n_bootstrap, interval_fraction, interval_pairs, max_memory, offload_folder, gguf_file,
     trust_remote_code, token, mi_device.
 Returns:
     mean_entropy (float): mean neuron entropy in nats, in [0, ln(bins)].

@@ -93,7 +93,7 @@ def _resolve(model: Any, tokenizer: Any, loading: dict[str, Any]) -> tuple[Any, 
         model = load_model(str(model), causal_lm=True, **loading)
     pinned: dict[str, Any] = {}
     if hasattr(model, "processor") and hasattr(model, "kind"):  # infomem.models.LoadedModel
-        pinned = {key: model.info.get(key) for key in ("id", "revision", "sha")}
+        pinned = {key: model.info.get(key) for key in ("id", "revision", "sha", "gguf_file")}
         model, tokenizer = model.model, model.processor if tokenizer is None else tokenizer
     _check_causal(model)
     if tokenizer is None:
@@ -106,6 +106,8 @@ def _resolve(model: Any, tokenizer: Any, loading: dict[str, Any]) -> tuple[Any, 
             "model_type": getattr(model.config, "model_type", None),
             "num_parameters": int(sum(p.numel() for p in model.parameters())),
             "dtype": str(next(model.parameters()).dtype).replace("torch.", "")}
+    if pinned.get("gguf_file"):
+        info["gguf_file"] = pinned["gguf_file"]
     return model, tokenizer, info
 
 
@@ -286,9 +288,10 @@ def extraction(
         replicates, this call's ``batch_size`` and ``max_length``).
     **loading
         The catalogue's model-loading options (``revision``, ``device_map``, ``torch_dtype``,
-        ``max_memory``, ``offload_folder``, ``trust_remote_code``, ``token``), as for
-        :func:`infomem.score`; they apply when ``model`` is an id or path. The result's
-        ``model`` records the revision and the Hub commit it resolved to.
+        ``max_memory``, ``offload_folder``, ``gguf_file``, ``trust_remote_code``, ``token``),
+        as for :func:`infomem.score`; they apply when ``model`` is an id or path (a .gguf
+        file's path loads it). The result's ``model`` records the revision, the Hub commit
+        it resolved to and the GGUF file.
 
     Returns
     -------

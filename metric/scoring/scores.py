@@ -252,7 +252,7 @@ def score(
         Any option of the catalogue (:mod:`infomem.options`): settings such as
         ``max_samples=2500, bins=100, k=3, binning="global"``; model loading
         (``revision``, ``device_map``, ``torch_dtype``, ``max_memory``, ``offload_folder``,
-        ``trust_remote_code``, ``token``); inputs (``dataset``, ``config``, ``split``,
+        ``gguf_file``, ``trust_remote_code``, ``token``); inputs (``dataset``, ``config``, ``split``,
         ``column``, ``data_revision``, ``file``, ``streaming``); ``mi_device``,
         ``return_mi_matrix``; ``measures`` and UnitMem's ``augmentations``, ``augment``,
         ``unitmem_layers`` (rules in :mod:`infomem.scoring.measures`).
