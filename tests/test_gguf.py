@@ -5,8 +5,11 @@ oracle and scored."""
 from __future__ import annotations
 
 import importlib.util
+import json
 import math
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -96,3 +99,17 @@ def test_smollm2_is_scored_at_its_last_real_token(smollm2):
     assert result.model["pooling"] == "last" and result.model["gguf_file"] == SMOL_FILE
     assert result.n_samples == 30 and len(result.per_layer) == 30
     assert result.n_neurons == 30 * 576 and 0 < result.mean_entropy < math.log(100)
+
+
+@pytest.mark.slow
+def test_extract_of_a_gguf_file_is_silent_with_quiet(smollm2, tmp_path):
+    path, _loaded = smollm2
+    texts = tmp_path / "openings.txt"
+    texts.write_text("\n".join(OPENINGS), encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-m", "infomem.cli", "extract", path, "--file",
+                           str(texts), "--prefix-tokens", "8", "--suffix-tokens", "8",
+                           "--quiet", "--json"], capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "de-quantizing" not in proc.stderr and "it/s]" not in proc.stderr  # no bar at all
+    summary = json.loads(proc.stdout)
+    assert summary["model"]["gguf_file"] == SMOL_FILE and summary["n_used"] == 3

@@ -244,12 +244,16 @@ def unit_mem_command(args: argparse.Namespace) -> int:
 
 
 def silence_library_bars() -> None:
-    """--quiet / --json: no transformers "Loading weights" or datasets "Generating" bars."""
+    """--quiet / --json: no transformers "Loading weights" or GGUF "de-quantizing" bars, no
+    datasets "Generating" bars."""
     import datasets
     import transformers
+    from transformers import modeling_gguf_pytorch_utils as gguf_loading
 
     transformers.utils.logging.disable_progress_bar()
     datasets.disable_progress_bars()
+    # The GGUF converter calls tqdm directly, past transformers' switch above.
+    gguf_loading.tqdm = functools.partial(gguf_loading.tqdm, disable=True)
 
 
 def _add_install_metric(sub: Any) -> None:
