@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from infomem.activations.sources import check_processor_files, commit_sha, gguf_source
 from infomem.errors import InfomemError, InvalidInputError, ModelLoadError
 
 __all__ = ["LoadedModel", "load_model", "wrap_model", "ModelCache", "default_model_path", "model_kind",
@@ -247,7 +248,7 @@ def load_model(
             "given: add one (e.g. device_map='auto', `--device-map auto`), or drop them.")
     dtype = None if torch_dtype is None else _dtype(torch_dtype)
     display_id = DEFAULT_MODEL_ID if model_id is None else str(model_id)
-    path, gguf_file = _gguf_source(str(default_model_path() if model_id is None else model_id),
+    path, gguf_file = gguf_source(str(default_model_path() if model_id is None else model_id),
                                    gguf_file)
     if revision is not None and Path(path).is_dir():
         where = "the embedded default model" if model_id is None else f"local directory {path!r}"
@@ -263,7 +264,7 @@ def load_model(
         kind = model_kind(config)
         if causal_lm and kind != "text-decoder":
             raise not_causal_error(display_id, f"a {kind}, model_type {config.model_type!r}")
-        _check_processor_files(Path(path), kind, display_id)
+        check_processor_files(Path(path), kind, display_id)
         if kind == "vision":
             processor = transformers.AutoImageProcessor.from_pretrained(path, **common)
         else:
@@ -281,74 +282,10 @@ def load_model(
         raise load_error(display_id, e) from e
     model.eval()
     loaded = wrap_model(model, processor, model_id=display_id, revision=revision, kind=kind)
-    loaded.info["sha"] = _commit_sha(path, revision, token, gguf_file or "config.json")
+    loaded.info["sha"] = commit_sha(path, revision, token, gguf_file or "config.json")
     if gguf_file is not None:
         loaded.info["gguf_file"] = gguf_file
     return loaded
-
-
-def _gguf_source(path: str, gguf_file: str | None) -> tuple[str, str | None]:
-    """(folder or repo, GGUF file): a local .gguf path is split into its folder and file,
-    and a folder of GGUF weights without a config needs the file named. Checked before
-    anything is read, as is the gguf package transformers needs for them."""
-    import importlib.util
-
-    local = Path(path)
-    if local.suffix == ".gguf" and local.is_file():
-        if gguf_file not in (None, local.name):
-            raise InvalidInputError(
-                f"The model is the GGUF file {path!r} and `gguf_file` names another, "
-                f"{gguf_file!r}: give one of them.")
-        path, gguf_file = str(local.parent), local.name
-    elif gguf_file is None:
-        found = sorted(p.name for p in local.glob("*.gguf")) if local.is_dir() else []
-        if found and not (local / "config.json").is_file():
-            raise InvalidInputError(
-                f"Model folder {path!r} holds GGUF weights ({', '.join(found)}) and no "
-                f"config.json: pass `gguf_file` (`--gguf-file {found[0]}`), or the file's path.")
-        return path, None
-    elif Path(gguf_file).suffix != ".gguf":
-        raise InvalidInputError(f"`gguf_file` must name a .gguf file; received {gguf_file!r}.")
-    elif local.is_dir() and not (local / gguf_file).is_file():
-        found = sorted(p.name for p in local.glob("*.gguf"))
-        raise InvalidInputError(
-            f"Model folder {path!r} has no {gguf_file!r}; its GGUF files: "
-            f"{', '.join(found) or 'none'}.")
-    if importlib.util.find_spec("gguf") is None:
-        raise InvalidInputError("Loading GGUF weights needs the gguf package: `pip install gguf`.")
-    return path, gguf_file
-
-
-_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json",
-                    "spiece.model", "sentencepiece.bpe.model", "tokenizer.model")
-_PROCESSOR_FILES = ("preprocessor_config.json", "processor_config.json", "image_processor_config.json")
-
-
-def _check_processor_files(folder: Path, kind: str, model_id: str) -> None:
-    """A local model folder must hold its tokenizer (or image processor) files."""
-    if not folder.is_dir() or any(folder.glob("*.gguf")):
-        return
-    wanted, what = ((_PROCESSOR_FILES, "image processor") if kind == "vision"
-                    else (_TOKENIZER_FILES, "tokenizer"))
-    if not any((folder / name).exists() for name in wanted):
-        raise ModelLoadError(
-            f"Model folder {model_id!r} has no {what} files (none of {', '.join(wanted)}); save "
-            f"them beside the weights (`{what.replace(' ', '_')}.save_pretrained(folder)`), or "
-            "pass the loaded model with its tokenizer/processor.")
-
-
-def _commit_sha(path: str, revision: str | None, token: str | bool | None,
-                filename: str) -> str | None:
-    """The Hub commit `filename` came from (None for a local directory)."""
-    if Path(path).is_dir():
-        return None
-    from transformers.utils.hub import cached_file, extract_commit_hash
-
-    try:
-        found = cached_file(path, filename, revision=revision, token=token)
-    except OSError:
-        return None
-    return extract_commit_hash(found, None) if found else None
 
 
 def wrap_model(
