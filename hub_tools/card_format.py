@@ -65,9 +65,11 @@ def describe_data(data: dict[str, Any]) -> str:
 
 
 def model_line(model: dict[str, Any]) -> str:
-    """The model as the card names it: id, the commit (or revision) it was pinned to, and
-    its architecture with the parameter count when recorded."""
+    """The model as the card names it: id, the GGUF file and the commit (or revision) it
+    was loaded from, and its architecture with the parameter count when recorded."""
     text = f"`{model.get('id') or 'unknown'}`"
+    if model.get("gguf_file"):
+        text += f" (GGUF weights `{model['gguf_file']}`)"
     pin = model.get("sha") or model.get("revision")
     if pin:
         text += f" at revision `{str(pin)[:12]}`"

@@ -37,6 +37,9 @@ def test_extraction_block_from_a_real_run_with_a_reference(extracted):
     pinned = dataclasses.replace(tested, model={**tested.model, "sha": "0123456789abcdef"})
     assert f"`{tested.model['id']}` at revision `0123456789ab` (GPT2LMHeadModel, " in (
         render_extraction(pinned))
+    gguf = dataclasses.replace(pinned, model={**pinned.model, "gguf_file": "m.Q4.gguf"})
+    assert (f"`{tested.model['id']}` (GGUF weights `m.Q4.gguf`) at revision `0123456789ab` "
+            "(GPT2LMHeadModel, ") in render_extraction(gguf)
     assert (f"wrote out {tested.n_extracted} of {tested.n_used} candidate texts word for word"
             in block and "Min-K% separates the candidates" in block)
 
