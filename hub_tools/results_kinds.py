@@ -46,8 +46,8 @@ def record_key(result: Any, kind: str) -> str:
     """16 hex digits: kind x model x inputs x settings (see the module docstring)."""
     model = str(result.model.get("id") or "")
     if kind == "extraction":
-        # The commit joins the key only where recorded, so older records keep their keys.
-        pinned = {"sha": result.model["sha"]} if result.model.get("sha") else {}
+        # The commit and GGUF file join the key only where recorded: older records keep theirs.
+        pinned = {k: result.model[k] for k in ("sha", "gguf_file") if result.model.get(k)}
         return _hash({"kind": kind, "model": model, **pinned, "settings": result.settings,
                       "candidates": _inputs(getattr(result, "data", None), result.records,
                                             result.n_texts),

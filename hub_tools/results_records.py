@@ -76,8 +76,10 @@ def record_key(result: Any) -> str:
         return results_kinds.record_key(result, kind)
 
     source = {k: result.data.get(k) for k in _SOURCE_KEYS if result.data.get(k) is not None}
+    # Two GGUF files of one repo are two models; the file joins the key only where recorded.
+    gguf = {"gguf_file": result.model["gguf_file"]} if result.model.get("gguf_file") else {}
     return comparable_hash(result, extra={"model": str(result.model.get("id") or ""),
-                                          "source": source}, digits=16)
+                                          "source": source, **gguf}, digits=16)
 
 
 def to_record(result: Any) -> dict[str, Any]:

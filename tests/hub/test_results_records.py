@@ -4,6 +4,7 @@ refused."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -24,13 +25,14 @@ def test_different_settings_or_data_are_separate_records(hub_client):
     other_data = make_result("m/a", dataset="rotten_tomatoes")
     assert len({record_key(base), record_key(other_bins), record_key(other_data)}) == 3
     assert record_key(base) == record_key(make_result("m/a", created_at="2030-01-01T00:00:00"))
+    quantized = [dataclasses.replace(base, model={**base.model, "gguf_file": f"m.{q}.gguf"})
+                 for q in ("Q4", "Q8")]
+    assert len({record_key(base), *map(record_key, quantized)}) == 3
     push_results(DS, [base, other_bins, other_data], token=ALICE)
     assert len(_records(hub_client)) == 3
 
 
 def test_extraction_keys_follow_the_run_not_the_clock(extracted):
-    import dataclasses
-
     from infomem.scoring.extraction_result import ExtractionResult
 
     tested, plain = extracted
@@ -40,7 +42,9 @@ def test_extraction_keys_follow_the_run_not_the_clock(extracted):
     assert record_key(other) != record_key(tested) != record_key(plain)
     assert tested.model["sha"] is None  # a local folder: no commit, the key as before
     pinned = [dataclasses.replace(tested, model={**tested.model, "sha": sha}) for sha in "ab"]
-    assert len({record_key(tested), *map(record_key, pinned)}) == 3
+    gguf = [dataclasses.replace(pinned[0], model={**pinned[0].model, "gguf_file": f"m.{q}.gguf"})
+            for q in ("Q4", "Q8")]
+    assert len({record_key(tested), *map(record_key, pinned + gguf)}) == 5
 
 
 def test_records_of_unknown_kind_or_in_the_wrong_file_are_refused(hub_client):
