@@ -66,9 +66,10 @@ def kind_of(result: Any) -> str:
 
 
 def record_key(result: Any) -> str:
-    """16 hex digits identifying a model x what makes it comparable (inputs, S, settings,
-    architecture): re-runs of the same replace each other. Keys of other kinds hash their
-    kind too, so they never meet a score record's."""
+    """16 hex digits identifying a model (its id, and the commit and GGUF file it was loaded
+    from where recorded) x what makes it comparable (inputs, S, settings, architecture):
+    re-runs of the same replace each other, other revisions add a record. Keys of other
+    kinds hash their kind too, so they never meet a score record's."""
     from infomem.scoring.comparable import comparable_hash
 
     kind = kind_of(result)
@@ -76,10 +77,11 @@ def record_key(result: Any) -> str:
         return results_kinds.record_key(result, kind)
 
     source = {k: result.data.get(k) for k in _SOURCE_KEYS if result.data.get(k) is not None}
-    # Two GGUF files of one repo are two models; the file joins the key only where recorded.
-    gguf = {"gguf_file": result.model["gguf_file"]} if result.model.get("gguf_file") else {}
+    # Two revisions or GGUF files of one repo are two models. They join the key only where
+    # recorded; merge_records re-keys stored records, whose keys may predate them.
+    pinned = {k: result.model[k] for k in ("sha", "gguf_file") if result.model.get(k)}
     return comparable_hash(result, extra={"model": str(result.model.get("id") or ""),
-                                          "source": source, **gguf}, digits=16)
+                                          "source": source, **pinned}, digits=16)
 
 
 def to_record(result: Any) -> dict[str, Any]:
@@ -169,9 +171,11 @@ def dump_records(records: list[dict[str, Any]]) -> str:
 def merge_records(
     old: list[dict[str, Any]], new: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], dict[str, int]]:
-    """`old` with `new` records added or replacing the ones with the same key (in place)."""
+    """`old` with `new` records added or replacing the ones with the same key (in place).
+    Stored records are matched by the key this infomem gives their result, so a record
+    keyed by an older rule is replaced by its re-push, not duplicated."""
     merged = list(old)
-    position = {r["key"]: i for i, r in enumerate(merged)}
+    position = {_current_key(r): i for i, r in enumerate(merged)}
     counts = {"added": 0, "replaced": 0, "unchanged": 0}
     for record in new:
         i = position.get(record["key"])
@@ -185,6 +189,14 @@ def merge_records(
             merged[i] = record
             counts["replaced"] += 1
     return merged, counts
+
+
+def _current_key(record: dict[str, Any]) -> str:
+    """The key of the result a stored record holds, or its stored key if it cannot be read."""
+    try:
+        return record_key(from_record(record))
+    except (ResultFormatError, KeyError, TypeError, ValueError, AttributeError):
+        return str(record["key"])
 
 
 def _config(kind: str) -> dict[str, Any]:

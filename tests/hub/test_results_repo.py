@@ -65,6 +65,23 @@ def test_dataset_of_another_schema_refused(hub_client):
                                                                                        "initial commit"]
 
 
+def test_two_revisions_of_a_model_are_two_records_and_old_keys_are_matched(hub_client):
+    from infomem.hub.results_records import dump_records, to_record
+
+    v1, v2 = (make_result(sha=sha * 40) for sha in "ab")
+    first = push_results(DS, [v1, v2], token=ALICE)
+    assert (first.added, first.replaced) == (2, 0)
+    again = push_results(DS, v1, token=ALICE)
+    assert (again.added, again.replaced, again.unchanged) == (0, 0, 1)
+    # A record keyed by an older rule (before keys held the commit) is replaced by its
+    # re-push, not doubled.
+    legacy = {**to_record(v1), "key": "0" * 16}
+    hub_client.seed_repo("alice/older", {RESULTS_PATH: dump_records([legacy])}, repo_type="dataset")
+    pushed = push_results("alice/older", v1, token=ALICE)
+    assert (pushed.added, pushed.replaced) == (0, 1)
+    assert [r["key"] for r in _records(hub_client, "alice/older")] == [record_key(v1)]
+
+
 def test_hand_written_card_gets_the_schema_marker(hub_client):
     hub_client.seed_repo("alice/mine", {"README.md": "---\nlicense: mit\n---\n# My results\n"},
                          repo_type="dataset")
