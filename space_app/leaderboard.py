@@ -17,6 +17,7 @@ from infomem.scoring.comparable import comparable_hash
 from infomem.scoring.result import Result
 
 __all__ = ["Leaderboard", "load_leaderboard", "describe_source", "results_from_folder", "rows", "filter_rows",
+           "model_label",
            "COLUMNS", "SORTABLE"]
 
 COLUMNS = ["model", "architecture", "parameters (M)", "data", "S", "bins", "k", "MI estimator",
@@ -102,12 +103,23 @@ def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
 
 
+def model_label(model: dict[str, Any]) -> str:
+    """The model's id, with the commit and GGUF file it was loaded from when recorded:
+    two revisions of one repo are two rows."""
+    label = str(model.get("id") or "unknown")
+    if model.get("sha"):
+        label += f" @ {str(model['sha'])[:7]}"
+    if model.get("gguf_file"):
+        label += f" ({model['gguf_file']})"
+    return label
+
+
 def rows(results: Sequence[Result]) -> list[dict[str, Any]]:
     out = []
     for r in results:
         params = r.model.get("num_parameters")
         out.append({
-            "model": r.model_id,
+            "model": model_label(r.model),
             "architecture": str(r.model.get("architecture") or "unknown"),
             "parameters (M)": None if params is None else round(params / 1e6, 2),
             "data": _data_label(r),
