@@ -17,8 +17,7 @@ from infomem.scoring.comparable import comparable_hash
 from infomem.scoring.result import Result
 
 __all__ = ["Leaderboard", "load_leaderboard", "describe_source", "results_from_folder", "rows", "filter_rows",
-           "model_label",
-           "COLUMNS", "SORTABLE"]
+           "model_label", "COLUMNS", "SORTABLE"]
 
 COLUMNS = ["model", "architecture", "parameters (M)", "data", "S", "bins", "k", "MI estimator",
            "mean entropy", "median entropy", "mean MI", "group", "created"]
