@@ -131,6 +131,10 @@ def test_an_undefined_tau_says_why(trio: list[Result]) -> None:
 def test_duplicate_ids_get_distinct_labels() -> None:
     comp = compare([_result(0), _result(0)])
     assert sorted(comp.labels) == ["model-0", "model-0 (2)"]
+    v1, v2 = (dataclasses.replace(_result(0), model={**_result(0).model, "sha": sha * 40})
+              for sha in "ab")
+    assert sorted(compare([v2, v1, _result(1)]).labels) == [
+        "model-0 @ aaaaaaa", "model-0 @ bbbbbbb", "model-1"]
 
 
 @pytest.mark.parametrize(

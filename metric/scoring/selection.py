@@ -212,7 +212,12 @@ def unique_labels(labels: Sequence[str]) -> list[str]:
 
 
 def _labels_for(results: Sequence[Result], labels: Sequence[str] | None) -> list[str]:
-    labels = [str(x) for x in (labels if labels is not None else [r.model_id for r in results])]
+    """The labels given, or the model ids; an id that repeats is told apart by its commit."""
+    if labels is None:
+        ids = [r.model_id for r in results]
+        labels = [f"{i} @ {str(r.model['sha'])[:7]}" if ids.count(i) > 1 and r.model.get("sha")
+                  else i for i, r in zip(ids, results, strict=True)]
+    labels = [str(x) for x in labels]
     if len(labels) != len(results):
         raise InvalidInputError(f"`labels` has {len(labels)} names for {len(results)} results.")
     return unique_labels(labels)
