@@ -185,6 +185,10 @@ def load_error(model_id: str, e: Exception) -> ModelLoadError:
             f"Model {model_id!r} is not in the local cache and the Hub cannot be reached; "
             "download it once online, or pass a local directory."
         )
+    if "config.json" in text and not Path(model_id).exists():
+        return ModelLoadError(
+            f"Model {model_id!r} has no config.json: if the repo holds GGUF weights, name the "
+            "file with `gguf_file` (`--gguf-file NAME.gguf`); else it is not a transformers model.")
     first = text.strip().splitlines()[0] if text.strip() else type(e).__name__
     return ModelLoadError(f"Could not load model {model_id!r}: {first}")
 

@@ -129,15 +129,20 @@ def test_extract_loads_and_pins_the_revision_it_is_given(hub_client, child_env, 
         tokenizer.save_pretrained(tmp_path / name)
         commits.append(api.upload_folder(folder_path=tmp_path / name, repo_id="alice/tiny-lm",
                                          commit_message=name).oid)
+    api.create_repo("alice/gguf-only")
+    api.upload_file(path_or_fileobj=b"GGUF", path_in_repo="m.Q4.gguf", repo_id="alice/gguf-only")
     texts_file = tmp_path / "texts.txt"
     texts_file.write_text("\n".join(texts), encoding="utf-8")
     proc = run_python(CLI_HARNESS + f"""
-base = ("extract", "alice/tiny-lm", "--file", {str(texts_file)!r}, "--prefix-tokens", "5",
-        "--suffix-tokens", "5", "--json")
-runs = [cli(*base), cli(*base, "--revision", {commits[0]!r})]
+base = ("--file", {str(texts_file)!r}, "--prefix-tokens", "5", "--suffix-tokens", "5", "--json")
+runs = [cli("extract", "alice/tiny-lm", *base),
+        cli("extract", "alice/tiny-lm", *base, "--revision", {commits[0]!r}),
+        cli("extract", "alice/gguf-only", *base)]
 print("RESULT", json.dumps(runs))
 """, child_env(hub, token=ALICE), timeout=300)
-    runs = json.loads(proc.stdout.split("RESULT ", 1)[1])
+    *runs, gguf_only = json.loads(proc.stdout.split("RESULT ", 1)[1])
+    assert gguf_only["rc"] == 2 and gguf_only["err"].count("\n") == 1
+    assert "'alice/gguf-only' has no config.json: if the repo holds GGUF weights" in gguf_only["err"]
     assert all(run["rc"] == 0 for run in runs), runs
     latest, pinned = (json.loads(run["out"]) for run in runs)
     assert latest["model"]["sha"] == commits[1] and latest["n_extracted"] == 4
