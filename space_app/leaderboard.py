@@ -15,9 +15,10 @@ from typing import Any
 from infomem.errors import InvalidInputError, ResultFormatError
 from infomem.scoring.comparable import comparable_hash
 from infomem.scoring.result import Result
+from infomem.scoring.selection import model_label
 
 __all__ = ["Leaderboard", "load_leaderboard", "describe_source", "results_from_folder", "rows", "filter_rows",
-           "model_label", "COLUMNS", "SORTABLE"]
+           "COLUMNS", "SORTABLE"]
 
 COLUMNS = ["model", "architecture", "parameters (M)", "data", "S", "bins", "k", "MI estimator",
            "mean entropy", "median entropy", "mean MI", "group", "created"]
@@ -100,17 +101,6 @@ def group_key(result: Result) -> str:
 
 def _round(value: float | None, digits: int = 4) -> float | None:
     return None if value is None else round(float(value), digits)
-
-
-def model_label(model: dict[str, Any]) -> str:
-    """The model's id, with the commit and GGUF file it was loaded from when recorded:
-    two revisions of one repo are two rows."""
-    label = str(model.get("id") or "unknown")
-    if model.get("sha"):
-        label += f" @ {str(model['sha'])[:7]}"
-    if model.get("gguf_file"):
-        label += f" ({model['gguf_file']})"
-    return label
 
 
 def rows(results: Sequence[Result]) -> list[dict[str, Any]]:

@@ -211,12 +211,23 @@ def unique_labels(labels: Sequence[str]) -> list[str]:
     return out
 
 
+def model_label(model: dict[str, Any]) -> str:
+    """The model's id, with the commit and GGUF file it was loaded from when recorded:
+    "org/m @ 0123456 (m.Q4.gguf)", so two revisions of one repo read apart."""
+    label = str(model.get("id") or "unknown")
+    if model.get("sha"):
+        label += f" @ {str(model['sha'])[:7]}"
+    if model.get("gguf_file"):
+        label += f" ({model['gguf_file']})"
+    return label
+
+
 def _labels_for(results: Sequence[Result], labels: Sequence[str] | None) -> list[str]:
     """The labels given, or the model ids; an id that repeats is told apart by its commit."""
     if labels is None:
         ids = [r.model_id for r in results]
-        labels = [f"{i} @ {str(r.model['sha'])[:7]}" if ids.count(i) > 1 and r.model.get("sha")
-                  else i for i, r in zip(ids, results, strict=True)]
+        labels = [model_label(r.model) if ids.count(i) > 1 else i
+                  for i, r in zip(ids, results, strict=True)]
     labels = [str(x) for x in labels]
     if len(labels) != len(results):
         raise InvalidInputError(f"`labels` has {len(labels)} names for {len(results)} results.")

@@ -30,10 +30,16 @@ def test_leaderboard_rows_filter_and_sort(tiny_bert: Path, tiny_gpt2: Path) -> N
         leaderboard.filter_rows(table, sort_by="speed")
 
 
-def test_a_row_names_the_commit_and_the_gguf_file_when_recorded() -> None:
-    assert leaderboard.model_label({"id": "org/m"}) == "org/m"
-    assert leaderboard.model_label({"id": "org/m", "sha": "0123456789abcdef",
-                                    "gguf_file": "m.Q4.gguf"}) == "org/m @ 0123456 (m.Q4.gguf)"
+def test_a_row_names_the_commit_and_the_gguf_file_when_recorded(tiny_bert: Path) -> None:
+    import dataclasses
+
+    import infomem
+
+    plain = infomem.score(str(tiny_bert), factories_texts(30), mi_estimator="none", progress=False)
+    pinned = dataclasses.replace(plain, model={**plain.model, "sha": "0123456789abcdef",
+                                               "gguf_file": "m.Q4.gguf"})
+    models = [row["model"] for row in leaderboard.rows([plain, pinned])]
+    assert models == [plain.model_id, f"{plain.model_id} @ 0123456 (m.Q4.gguf)"]
 
 
 def test_leaderboard_sources(tmp_path: Path) -> None:
