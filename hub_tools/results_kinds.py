@@ -16,7 +16,7 @@ import hashlib
 import json
 from typing import Any
 
-__all__ = ["EXTRACTION_PATH", "UNITMEM_PATH", "record_key", "columns", "from_columns"]
+__all__ = ["EXTRACTION_PATH", "UNITMEM_PATH", "model_pins", "record_key", "columns", "from_columns"]
 
 EXTRACTION_PATH = "results/extraction.jsonl"
 UNITMEM_PATH = "results/unitmem.jsonl"
@@ -42,13 +42,18 @@ def _inputs(data: dict[str, Any] | None, records: Any, n_texts: int | None) -> d
             "pattern": [[r.index, r.extracted] for r in records]}
 
 
+def model_pins(model: dict[str, Any]) -> dict[str, Any]:
+    """The Hub commit and GGUF file a model was loaded from, where recorded: they join a
+    record's key only then, so records that predate them keep their keys."""
+    return {k: model[k] for k in ("sha", "gguf_file") if model.get(k)}
+
+
 def record_key(result: Any, kind: str) -> str:
     """16 hex digits: kind x model x inputs x settings (see the module docstring)."""
     model = str(result.model.get("id") or "")
     if kind == "extraction":
-        # The commit and GGUF file join the key only where recorded: older records keep theirs.
-        pinned = {k: result.model[k] for k in ("sha", "gguf_file") if result.model.get(k)}
-        return _hash({"kind": kind, "model": model, **pinned, "settings": result.settings,
+        return _hash({"kind": kind, "model": model, **model_pins(result.model),
+                      "settings": result.settings,
                       "candidates": _inputs(getattr(result, "data", None), result.records,
                                             result.n_texts),
                       "reference": _inputs(getattr(result, "reference_data", None),

@@ -77,11 +77,11 @@ def record_key(result: Any) -> str:
         return results_kinds.record_key(result, kind)
 
     source = {k: result.data.get(k) for k in _SOURCE_KEYS if result.data.get(k) is not None}
-    # Two revisions or GGUF files of one repo are two models. They join the key only where
-    # recorded; merge_records re-keys stored records, whose keys may predate them.
-    pinned = {k: result.model[k] for k in ("sha", "gguf_file") if result.model.get(k)}
+    # Two revisions or GGUF files of one repo are two models; merge_records re-keys stored
+    # records, whose keys may predate them.
     return comparable_hash(result, extra={"model": str(result.model.get("id") or ""),
-                                          "source": source, **pinned}, digits=16)
+                                          "source": source, **results_kinds.model_pins(result.model)},
+                           digits=16)
 
 
 def to_record(result: Any) -> dict[str, Any]:
