@@ -48,6 +48,10 @@ def page(browser: Any, app: LaunchedApp) -> Iterator[Any]:
 
 
 def _fill(page: Any, elem_id: str, value: str) -> None:
+    """Type into a box. Tests choose a form's source first and type afterwards: a box typed
+    into just before the source's layout change, or just after its accordion opened, lost
+    its text (the compare test: 2 of 6 local runs before it waited for the accordion, then
+    one CI run)."""
     page.locator(f"#{elem_id} textarea, #{elem_id} input").first.fill(value)
 
 
@@ -78,16 +82,16 @@ def test_bad_inputs_show_clear_messages(page: Any, app: LaunchedApp, tmp_path: P
     page.click("#score-button")
     assert "'nope/not-a-model'" in _toast(page, "nope/not-a-model")
 
-    _fill(page, "score-model", "")
     page.locator("#score-source").get_by_label("Pasted lines").check()
+    _fill(page, "score-model", "")
     page.click("#score-button")
     _toast(page, "The pasted text is empty")
 
     table = tmp_path / "rows.csv"
     table.write_text("id,body\n1,the good film\n2,a bad movie\n", encoding="utf-8")
-    _fill(page, "score-model", str(app.models["bert"]))
     page.locator("#score-source").get_by_label("Uploaded file").check()
     page.locator("#score-file input[type='file']").set_input_files(str(table))
+    _fill(page, "score-model", str(app.models["bert"]))
     _fill(page, "score-column", "text")
     page.click("#score-button")
     message = _toast(page, "Column 'text' is not in")
@@ -97,16 +101,18 @@ def test_bad_inputs_show_clear_messages(page: Any, app: LaunchedApp, tmp_path: P
 def test_compare_two_models_with_extrinsic_values(page: Any, app: LaunchedApp,
                                                   tmp_path: Path) -> None:
     a, b = str(app.models["bert"]), str(app.models["bert2"])
+    values = f"{a} = 0.9\n{b} = 0.7"
     page.get_by_role("tab", name="Compare").click()
-    _fill(page, "compare-model-ids", f"{a}\n{b}")
     page.get_by_text("Extrinsic values: agree the ranking with a metric").click()
     extrinsic = page.locator("#compare-extrinsic textarea")
     extrinsic.wait_for(state="visible", timeout=WAIT_MS)  # the accordion has opened
-    _fill(page, "compare-extrinsic", f"{a} = 0.9\n{b} = 0.7")
+    # The accordion's box is typed into last, after the source (see _fill).
     page.locator("#compare-source").get_by_label("Pasted lines").check()
     _fill(page, "compare-texts", "\n".join(factories_texts(60, seed=8)))
     _fill(page, "compare-max-samples", "60")
-    assert extrinsic.input_value() == f"{a} = 0.9\n{b} = 0.7"  # nothing reset what was typed
+    _fill(page, "compare-model-ids", f"{a}\n{b}")
+    _fill(page, "compare-extrinsic", values)
+    assert extrinsic.input_value() == values
     page.click("#compare-button")
     page.wait_for_selector("#compare-plot img", timeout=WAIT_MS)
     summary = page.inner_text("#compare-summary")
@@ -124,9 +130,9 @@ def test_leaderboard_tab_lists_the_results(page: Any) -> None:
 
 
 def test_score_with_unit_mem_shows_its_tables(page: Any, app: LaunchedApp) -> None:
-    _fill(page, "score-model", str(app.models["bert"]))
     page.locator("#score-source").get_by_label("Pasted lines").check()
     _fill(page, "score-texts", "\n".join(factories_texts(40, seed=9)))
+    _fill(page, "score-model", str(app.models["bert"]))
     _fill(page, "score-max-samples", "40")
     page.click("#score-button")
     page.wait_for_selector("#score-plot img", timeout=WAIT_MS)
