@@ -18,6 +18,7 @@ from infomem.errors import InvalidInputError
 from infomem.scoring.result import Result
 from infomem.scoring.selection import SCORE_NAMES, unique_labels
 
+from . import guards
 from .handlers import (
     EstimatorChoice,
     InputSpec,
@@ -183,10 +184,13 @@ def compare_models(
     choice.settings(scorer.config)
     inputs.score_kwargs(scorer.config)
     scored = []
-    for i, model_id in enumerate(ids):
-        progress(0.85 * i / len(ids), f"scoring {model_id} ({i + 1}/{len(ids)})")
-        scored.append(scorer.score(model_id, inputs, choice, return_mi_matrix=False,
-                                   intervals=COMPARE_INTERVALS))
+    models = [guards.split_revision(line, scorer.config) for line in ids]
+    for model_id, _ in models:  # refused before the first load, as above
+        guards.resolve_model_id(model_id, scorer.config)
+    for i, (model_id, revision) in enumerate(models):
+        progress(0.85 * i / len(ids), f"scoring {ids[i]} ({i + 1}/{len(ids)})")
+        scored.append(scorer.score(model_id, inputs, choice, revision=revision,
+                                   return_mi_matrix=False, intervals=COMPARE_INTERVALS))
     return compare_results([*scored, *uploaded], labels=labels, ranking=ranking,
                            progress=progress)
 

@@ -24,7 +24,7 @@ from . import handlers
 from .config import SpaceConfig
 
 __all__ = ["FORM_FIELDS", "INPUT_NAMES", "Fields", "FormRequest", "Form", "form_controls",
-           "read_form", "spread", "takes_form", "ESTIMATORS", "BINNINGS"]
+           "read_form", "spread", "takes_form", "revision_box", "ESTIMATORS", "BINNINGS"]
 
 Fields = Sequence[dataclasses.Field[Any]]
 # The form's fields in the API's order: the inputs, then the estimator settings.
@@ -50,6 +50,12 @@ def source_visibility(source: str) -> list[Any]:
     return [gr.update(visible=source == "text"), gr.update(visible=source == "file"),
             gr.update(visible=source == "dataset"),
             gr.update(visible=source in ("dataset", "file"))]
+
+
+def revision_box(tab: str) -> gr.Textbox:
+    """The Hub revision beside a model id box (the Score and Extraction tabs)."""
+    return gr.Textbox("", label="Revision", placeholder="main", elem_id=f"{tab}-revision",
+                      info="A branch, tag or commit; empty: the default branch.")
 
 
 def input_controls(tab: str) -> dict[str, Any]:

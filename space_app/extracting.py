@@ -46,6 +46,8 @@ class ExtractionRequest:
     suffix_tokens: float = default("suffix_tokens")
     min_k: float = default("min_k")
     activations: bool = default("activations")  # then compare extracted vs other texts
+    revision: str = ""  # of the model: a branch, tag or commit; empty: its default branch (last,
+    # so that positional API calls from before it keep working)
 
     @classmethod
     def from_form(cls, values: dict[str, Any]) -> ExtractionRequest:
@@ -64,15 +66,17 @@ def _number(value: Any, name: str) -> float:
         raise InvalidInputError(f"`{name}` must be a number; received {value!r}.") from None
 
 
-def _model_id(text: str, space: SpaceConfig) -> str:
-    """A causal LM's id, refused before loading when it is the encoder default or too large."""
-    model_id = guards.resolve_model_id(text, space)
+def _model(request: ExtractionRequest, space: SpaceConfig) -> tuple[str, str | None]:
+    """A causal LM's id and revision, refused before loading when the id is the encoder
+    default or the model is too large."""
+    model_id = guards.resolve_model_id(request.model_id, space)
     if model_id is None:
         raise InvalidInputError(
             f"Extraction needs a causal LM (a decoder with an LM head): enter its Hub id, e.g. "
             f"`{EXAMPLE_MODEL}`; the embedded default, all-MiniLM-L6-v2, is an encoder.")
-    guards.check_model_size(model_id, guards.estimate_parameters(model_id), space)
-    return model_id
+    revision = guards.resolve_revision(request.revision)
+    guards.check_model_size(model_id, guards.estimate_parameters(model_id, revision), space)
+    return model_id, revision
 
 
 def causal_lms(space: SpaceConfig) -> ModelCache:
@@ -178,12 +182,12 @@ def run_extraction(request: ExtractionRequest, space: SpaceConfig, models: Model
     prefix = _whole(request.prefix_tokens, "prefix_tokens")
     suffix = _whole(request.suffix_tokens, "suffix_tokens")
     min_k = _number(request.min_k, "min_k")
-    model_id = _model_id(request.model_id, space)
+    model_id, revision = _model(request, space)
     texts = candidate_texts(request, space)
     reference = parse_lines(request.reference) or None
     _check_count(len(reference or ()), "reference", space)
     progress(0.05, f"loading {model_id}")
-    loaded = models.get(model_id)
+    loaded = models.get(model_id, revision=revision)
     with loaded.lock:
         result = infomem.extraction(loaded, texts, prefix_tokens=prefix, suffix_tokens=suffix,
                                     min_k=min_k, reference=reference, progress=True,

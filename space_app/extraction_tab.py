@@ -31,10 +31,12 @@ def _token_count(name: str, label: str) -> gr.Number:
 
 def _form() -> dict[str, Any]:
     """The controls by request field name."""
-    model = gr.Textbox("", label="Causal LM (Hub id)", elem_id="extract-model",
-                       placeholder=extracting.EXAMPLE_MODEL,
-                       info="A decoder with an LM head (GPT-2, Llama, SmolLM2...). The "
-                            "embedded default model is an encoder: it cannot be used here.")
+    with gr.Row():
+        model = gr.Textbox("", label="Causal LM (Hub id)", elem_id="extract-model", scale=3,
+                           placeholder=extracting.EXAMPLE_MODEL,
+                           info="A decoder with an LM head (GPT-2, Llama, SmolLM2...). The "
+                                "embedded default model is an encoder: it cannot be used here.")
+        revision = controls.revision_box("extract")
     texts = gr.Textbox("", lines=6, label="Candidate texts, one per line (was each in the "
                        "training data?)", elem_id="extract-texts")
     with gr.Row():
@@ -53,7 +55,7 @@ def _form() -> dict[str, Any]:
                               label="Compare the activations of extracted and other texts",
                               info="Entropy and MI of each group at equal size, with intervals, "
                                    "and a linear probe's AUC; needs 10 texts in each group.")
-    return {"model_id": model, "texts": texts, "file": file, "column": column,
+    return {"model_id": model, "revision": revision, "texts": texts, "file": file, "column": column,
             "reference": reference, "prefix_tokens": prefix, "suffix_tokens": suffix,
             "min_k": min_k, "activations": activations}
 

@@ -18,6 +18,8 @@ from .config import ENV_VARS, SpaceConfig
 
 __all__ = [
     "resolve_model_id",
+    "resolve_revision",
+    "split_revision",
     "check_local_path",
     "check_max_samples",
     "estimate_parameters",
@@ -27,7 +29,7 @@ __all__ = [
 # A Hub repo id: "name" or "owner/name" (letters, digits, - _ .), no "..".
 _HUB_ID = re.compile(r"^[A-Za-z0-9][\w.-]*(/[\w.-]+)?$")
 _DEFAULT_ALIASES = {"", "default", DEFAULT_MODEL_ID.lower(), DEFAULT_MODEL_ID.split("/")[1].lower()}
-_param_cache: dict[str, int | None] = {}
+_param_cache: dict[tuple[str, str | None], int | None] = {}
 _param_lock = threading.Lock()
 
 
@@ -45,6 +47,35 @@ def resolve_model_id(text: str | None, config: SpaceConfig) -> str | None:
             f"{DEFAULT_MODEL_ID!r}); leave the box empty for the embedded default."
         )
     return model_id
+
+
+def resolve_revision(text: str | None) -> str | None:
+    """A branch, tag or commit of the Hub repo; None (the default branch) when empty."""
+    revision = (text or "").strip()
+    if not revision:
+        return None
+    if any(c.isspace() for c in revision) or ".." in revision:
+        raise InvalidInputError(
+            f"Revision {revision!r} is not a branch, tag or commit name (no spaces, no '..'); "
+            "leave it empty for the repo's default branch."
+        )
+    return revision
+
+
+def split_revision(line: str, config: SpaceConfig) -> tuple[str, str | None]:
+    """One Compare line, `org/model` or `org/model@revision`: the model text and revision.
+
+    Hub ids hold no '@', so the last one separates the revision; an existing local path is
+    taken whole."""
+    if "@" not in line or Path(line).expanduser().exists():
+        return line, None
+    model_text, _, revision = line.rpartition("@")
+    if not model_text.strip() or not revision.strip():
+        raise InvalidInputError(
+            f"Cannot read the model line {line!r}: write `org/model`, or `org/model@revision` "
+            "for a branch, tag or commit."
+        )
+    return model_text, resolve_revision(revision)
 
 
 def check_local_path(value: str, config: SpaceConfig, *, what: str) -> None:
@@ -73,23 +104,23 @@ def check_max_samples(value: Any, config: SpaceConfig) -> int:
     return int(number)
 
 
-def estimate_parameters(model_id: str | None) -> int | None:
+def estimate_parameters(model_id: str | None, revision: str | None = None) -> int | None:
     """Parameter count from the model's config alone (weights never load); None if unknown.
 
     The model is instantiated on torch's meta device, so a 70B config costs seconds and no
     memory. Unknown (config unreadable) returns None: the real load then reports the error.
     """
-    key = str(model_id)
+    key = (str(model_id), revision)
     with _param_lock:
         if key in _param_cache:
             return _param_cache[key]
-    count = _count_from_config(model_id)
+    count = _count_from_config(model_id, revision)
     with _param_lock:
         _param_cache[key] = count
     return count
 
 
-def _count_from_config(model_id: str | None) -> int | None:
+def _count_from_config(model_id: str | None, revision: str | None) -> int | None:
     import torch
     import transformers
 
@@ -97,7 +128,7 @@ def _count_from_config(model_id: str | None) -> int | None:
 
     path = str(default_model_path() if model_id is None else model_id)
     try:
-        config = transformers.AutoConfig.from_pretrained(path)
+        config = transformers.AutoConfig.from_pretrained(path, revision=revision)
         with torch.device("meta"):
             model = transformers.AutoModel.from_config(config)
     except Exception:  # noqa: BLE001 - any failure: unknown size, the real load reports it

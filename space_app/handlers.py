@@ -138,9 +138,10 @@ class Scorer:
         self._model_locks: dict[int, threading.Lock] = {}
         self._serial = threading.Lock()
 
-    def load(self, model_id: str | None) -> LoadedModel:
-        guards.check_model_size(model_id, guards.estimate_parameters(model_id), self.config)
-        loaded = self.cache.get(model_id)
+    def load(self, model_id: str | None, revision: str | None = None) -> LoadedModel:
+        guards.check_model_size(model_id, guards.estimate_parameters(model_id, revision),
+                                self.config)
+        loaded = self.cache.get(model_id, revision=revision)
         guards.check_model_size(model_id, loaded.info.get("num_parameters"), self.config)
         return loaded
 
@@ -154,19 +155,23 @@ class Scorer:
         inputs: InputSpec,
         choice: EstimatorChoice,
         *,
+        revision: str | None = None,
         progress: Progress = _no_progress,
         return_mi_matrix: bool = True,
         intervals: int = 0,
     ) -> Result:
-        """Check everything cheap first, then load (cached) and score."""
+        """Check everything cheap first, then load (cached) and score.
+
+        ``revision``: a branch, tag or commit of the Hub repo (empty: its default branch)."""
         import infomem
 
         settings = dataclasses.replace(choice.settings(self.config), intervals=intervals)
         source = inputs.score_kwargs(self.config)
         model_id = guards.resolve_model_id(model_text, self.config)
+        revision = guards.resolve_revision(revision)
         progress(0.05, f"loading {model_id or DEFAULT_MODEL_ID}")
         t0 = time.perf_counter()
-        loaded = self.load(model_id)
+        loaded = self.load(model_id, revision)
         load_s = time.perf_counter() - t0
         progress(0.15, "waiting for the model" if self._lock_for(loaded).locked() else "scoring")
         with self._lock_for(loaded), (self._serial if _numba_needs_serial() else nullcontext()):

@@ -41,8 +41,11 @@ def _score_tab(scorer: handlers.Scorer, files: Files) -> None:
     space = scorer.config
     with gr.Row():
         with gr.Column(scale=2):
-            model = gr.Textbox(DEFAULT_MODEL_ID, label="Model (Hub id)", elem_id="score-model",
-                               info="Empty or the default: the embedded all-MiniLM-L6-v2.")
+            with gr.Row():
+                model = gr.Textbox(DEFAULT_MODEL_ID, label="Model (Hub id)", scale=3,
+                                   elem_id="score-model",
+                                   info="Empty or the default: the embedded all-MiniLM-L6-v2.")
+                revision = controls.revision_box("score")
             form = controls.form_controls(space, "score")
             unit_mem = unitmem_panel.add_controls()
             run = gr.Button("Score", variant="primary", elem_id="score-button")
@@ -64,19 +67,21 @@ def _score_tab(scorer: handlers.Scorer, files: Files) -> None:
     @boundary
     @controls.takes_form
     def score(model_id: str = DEFAULT_MODEL_ID, *, form: controls.FormRequest,
+              revision: str = "",  # last: positional API calls from before it keep working
               progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - gradio's API
               ) -> tuple[Any, ...]:
         """Score one model: entropy and MI of its neurons on unlabeled inputs."""
-        result = scorer.score(model_id, form.inputs, form.choice, progress=progress_of(progress))
+        result = scorer.score(model_id, form.inputs, form.choice, revision=revision,
+                              progress=progress_of(progress))
         progress(0.95, desc="drawing")
         view = handlers.score_view(result, files.new_folder())
         return (view.headline, view.figure, view.table, view.result_path, view.card_command,
                 view.scores)
 
-    scored = run.click(score, [model, *form.components()],
+    scored = run.click(score, [model, *form.components(), revision],
                        [headline, plot, table, result_file, command, scores], api_name="score",
                        show_progress_on=plot)
-    unitmem_panel.wire(scored, scorer, files, model, form, unit_mem, unit_outputs)
+    unitmem_panel.wire(scored, scorer, files, (model, revision), form, unit_mem, unit_outputs)
 
 
 def _compare_tab(scorer: handlers.Scorer) -> None:
@@ -85,7 +90,8 @@ def _compare_tab(scorer: handlers.Scorer) -> None:
         with gr.Column(scale=2):
             model_ids = gr.Textbox("", lines=3, placeholder=DEFAULT_MODEL_ID,
                                    elem_id="compare-model-ids",
-                                   label=f"Model ids, one per line (at most {space.max_models})")
+                                   label=f"Model ids, one per line (at most {space.max_models})",
+                                   info="`org/model@revision` scores a branch, tag or commit.")
             uploads = gr.File(label="…and/or result JSONs (from Score or `infomem score --out`)",
                               file_count="multiple", file_types=[".json"], type="filepath")
             by = gr.Radio([(label, key) for key, label in comparing.BY.items()],

@@ -99,7 +99,7 @@ def _headline(report: UnitMemReport) -> str:
 
 def unit_mem_view(scorer: Scorer, model_text: str | None, inputs: InputSpec,
                   choice: EstimatorChoice,
-                  augmentations: Any, folder: Path, *,
+                  augmentations: Any, folder: Path, *, revision: str | None = None,
                   progress: Progress = _no_progress) -> UnitMemView:
     """Check the request, run UnitMem on the cached model, and shape the tables and the file."""
     import infomem
@@ -108,8 +108,9 @@ def unit_mem_view(scorer: Scorer, model_text: str | None, inputs: InputSpec,
     source = inputs.score_kwargs(scorer.config)
     views = _views(augmentations)
     model_id = guards.resolve_model_id(model_text, scorer.config)
+    revision = guards.resolve_revision(revision)
     progress(0.05, f"loading {model_id or DEFAULT_MODEL_ID}")
-    loaded = scorer.load(model_id)
+    loaded = scorer.load(model_id, revision)
     progress(0.2, "capturing the units' activations")
     report = infomem.unit_mem_score(loaded, augmentations=views, seed=settings.seed,
                                     max_samples=settings.max_samples, progress=True, **source)

@@ -63,22 +63,27 @@ def _asked(enabled: bool) -> None:
         raise gr.Error("UnitMem not asked for.", visible=False, print_exception=False)
 
 
-def wire(scored: Any, scorer: handlers.Scorer, files: Files, model: gr.Textbox,
-         form: controls.Form, chosen: UnitMemControls, outputs: list[Any]) -> None:
-    """After a successful Score (the event `scored`), run UnitMem when the box is ticked."""
+def wire(scored: Any, scorer: handlers.Scorer, files: Files,
+         model: tuple[gr.Textbox, gr.Textbox], form: controls.Form, chosen: UnitMemControls,
+         outputs: list[Any]) -> None:
+    """After a successful Score (the event `scored`), run UnitMem when the box is ticked.
+
+    ``model``: the Score tab's model id and revision boxes."""
 
     @boundary
     @controls.spread(form=(FIELDS, controls.read_form))
     def unit_mem(model_id: str = DEFAULT_MODEL_ID, *, form: controls.FormRequest,
-                 augmentations: float = _VIEWS.default,
+                 augmentations: float = _VIEWS.default, revision: str = "",
                  progress: gr.Progress = gr.Progress(track_tqdm=True),  # noqa: B008 - gradio's API
                  ) -> tuple[Any, ...]:
         """UnitMem per layer and the top units with their example, on the Score tab's inputs."""
         view = unitmem.unit_mem_view(scorer, model_id, form.inputs, form.choice, augmentations,
-                                     files.new_folder(), progress=progress_of(progress))
+                                     files.new_folder(), revision=revision,
+                                     progress=progress_of(progress))
         return view.headline, view.layers, view.top, view.report_path
 
     asked = scored.success(_asked, chosen.enabled, None, api_visibility="private", queue=False,
                            show_progress="hidden")
-    asked.success(unit_mem, [model, *form.components(FIELDS), chosen.views], outputs,
+    model_id, revision = model
+    asked.success(unit_mem, [model_id, *form.components(FIELDS), chosen.views, revision], outputs,
                   api_name="unit_mem", show_progress_on=outputs[1])

@@ -25,11 +25,15 @@ def test_model_cache_keeps_the_last_models(tiny_bert: Path, tiny_gpt2: Path) -> 
     cache = ModelCache(max_models=1, loader=loader)
     bert = cache.get(str(tiny_bert))
     assert cache.get(str(tiny_bert)) is bert and loads == [str(tiny_bert)]
+    assert cache.get(str(tiny_bert), revision=None, torch_dtype=None) is bert  # None: as unset
+    assert len(loads) == 1
     cache.get(str(tiny_bert), torch_dtype="float32")  # other settings: another entry
     assert len(loads) == 2 and len(cache) == 1
+    cache.get(str(tiny_bert), device_map="cpu")  # another option, even of one value
+    assert len(loads) == 3
     cache.get(str(tiny_gpt2))
     assert cache.get(str(tiny_bert)) is not bert  # evicted, loaded again
-    assert loads == [str(tiny_bert), str(tiny_bert), str(tiny_gpt2), str(tiny_bert)]
+    assert loads == [str(tiny_bert)] * 3 + [str(tiny_gpt2), str(tiny_bert)]
 
 
 def test_modality_mismatch(tiny_bert, tiny_vit, texts):

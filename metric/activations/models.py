@@ -343,7 +343,9 @@ class ModelCache:
         self._lock = threading.Lock()
 
     def get(self, model_id: str | Path | None = None, **kwargs: Any) -> LoadedModel:
-        key = (str(model_id), *(repr(kwargs.get(k)) for k in sorted(kwargs) if k != "token"))
+        # Named, and None left out: get(m) and get(m, revision=None) load the same model.
+        key = (str(model_id), *(f"{k}={v!r}" for k, v in sorted(kwargs.items())
+                                if k != "token" and v is not None))
         with self._lock:
             if key in self._models:
                 self._models.move_to_end(key)

@@ -74,18 +74,22 @@ def test_api_parameters_are_as_before_the_form_was_declared_once(client) -> None
                   "returns": [r["label"] for r in e["returns"]]} for name, e in named.items()}
     before = json.loads(API_BEFORE.read_text(encoding="utf-8"))
     assert set(before) == {"/score", "/compare", "/leaderboard"}
+    # The revision came later, as the last parameter: positional calls from before still work.
+    revision = {"parameter_name": "revision", "parameter_has_default": True,
+                "parameter_default": "", "component": "Textbox", "label": "Revision"}
+    assert now["/score"]["parameters"].pop() == revision
     assert {name: now[name] for name in before} == before
     unit_mem = [(p["parameter_name"], p["parameter_default"]) for p in named["/unit_mem"]["parameters"]]
     assert unit_mem == [(p["parameter_name"], p["parameter_default"])
                         for p in before["/score"]["parameters"]
                         if p["parameter_name"] not in ("binning", "mi_estimator", "bins", "k",
                                                        "mi_neurons_per_layer")
-                        ] + [("augmentations", option("augmentations").default)]
-    extraction = {p["parameter_name"]: p["parameter_default"]
-                  for p in named["/extraction"]["parameters"]}
-    assert extraction == {"model_id": "", "texts": "", "file": None, "column": "",
-                          "reference": "", "prefix_tokens": 32, "suffix_tokens": 32, "min_k": 0.2,
-                          "activations": False}
+                        ] + [("augmentations", option("augmentations").default), ("revision", "")]
+    extraction = [(p["parameter_name"], p["parameter_default"])
+                  for p in named["/extraction"]["parameters"]]
+    assert extraction == [("model_id", ""), ("texts", ""), ("file", None), ("column", ""),
+                          ("reference", ""), ("prefix_tokens", 32), ("suffix_tokens", 32),
+                          ("min_k", 0.2), ("activations", False), ("revision", "")]
 
 
 def test_score_default_model_matches_the_library(client) -> None:

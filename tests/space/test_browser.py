@@ -97,6 +97,11 @@ def test_bad_inputs_show_clear_messages(page: Any, app: LaunchedApp, tmp_path: P
     message = _toast(page, "Column 'text' is not in")
     assert "id, body" in message
 
+    page.locator("#score-source").get_by_label("Bundled sample").check()
+    _fill(page, "score-revision", "v1")  # the Revision box reaches the loader
+    page.click("#score-button")
+    assert "a folder has no revisions" in _toast(page, "no revisions")
+
 
 def test_compare_two_models_with_extrinsic_values(page: Any, app: LaunchedApp,
                                                   tmp_path: Path) -> None:

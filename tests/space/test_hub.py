@@ -3,9 +3,11 @@ leaderboard read from a results dataset written by `push_results`."""
 
 from __future__ import annotations
 
+import dataclasses
 import socket
 from pathlib import Path
 
+import pytest
 from spacekit import factories_texts
 
 import infomem
@@ -13,6 +15,8 @@ from infomem.hub import push_results
 from infomem.hub.card_text import parse_header, split_card
 from infomem.space import SpaceConfig, build_app, deploy
 from tests.support.fixtures import USERS
+
+import factories
 
 ALICE = USERS["alice"]
 
@@ -79,3 +83,61 @@ def test_leaderboard_reports_a_missing_dataset_in_the_tab(hub_client) -> None:
     else:
         raise AssertionError("a missing dataset must raise")
     assert "alice/no-such-results" in message and "\n" not in message
+
+
+def test_score_compare_and_extract_a_revision(hub_client, tmp_path: Path) -> None:
+    """Two commits of one repo each: the Space scores, compares and extracts the one asked."""
+    from huggingface_hub import HfApi
+
+    from infomem.space import comparing, extracting, handlers
+
+    api = HfApi(endpoint=hub_client.url, token=ALICE)
+    commits: dict[str, list[str]] = {"alice/bert": [], "alice/lm": []}
+    tokenizer = factories.tiny_tokenizer(tmp_path / "tokenizer")
+    texts = factories.random_texts(8, words=12, seed=21)
+    versions = {"alice/bert": [factories.save_tiny_bert(tmp_path / f"bert{seed}", seed=seed)
+                               for seed in (0, 1)],
+                "alice/lm": []}
+    for name, model in (("untrained", factories.gpt2_lm(len(tokenizer))),
+                        ("memorized", factories.memorized_gpt2(tokenizer, texts[:4]))):
+        model.save_pretrained(tmp_path / name)
+        tokenizer.save_pretrained(tmp_path / name)
+        versions["alice/lm"].append(tmp_path / name)
+    for repo, folders in versions.items():
+        api.create_repo(repo)
+        for folder in folders:
+            commits[repo].append(api.upload_folder(folder_path=folder, repo_id=repo).oid)
+
+    scorer = handlers.Scorer(SpaceConfig(max_samples=60))
+    inputs = handlers.InputSpec(source="text", texts="\n".join(factories_texts(40, seed=3)))
+    choice = handlers.EstimatorChoice(max_samples=40, mi_estimator="binned")
+    first, latest = commits["alice/bert"]
+    pinned = scorer.score("alice/bert", inputs, choice, revision=f" {first} ")
+    assert pinned.model["sha"] == pinned.model["revision"] == first
+    direct = infomem.score("alice/bert", factories_texts(40, seed=3), revision=first,
+                           max_samples=40, mi_estimator="binned", progress=False)
+    assert pinned.mean_entropy == direct.mean_entropy and pinned.mean_mi == direct.mean_mi
+    assert scorer.score("alice/bert", inputs, choice).model["sha"] == latest
+
+    view = comparing.compare_models(scorer, f"alice/bert@{first}\nalice/bert", None, inputs,
+                                    choice)
+    rows = view.table.set_index("model")
+    assert set(rows.index) == {f"alice/bert@{first}", "alice/bert"}
+    assert rows.loc[f"alice/bert@{first}", "mean entropy"] == pytest.approx(
+        pinned.mean_entropy, abs=1e-4)
+    assert rows.loc[f"alice/bert@{first}", "mean entropy"] != rows.loc["alice/bert",
+                                                                       "mean entropy"]
+    with pytest.raises(infomem.InfomemError, match="Cannot read the model line 'alice/bert@'"):
+        comparing.compare_models(scorer, "alice/bert@\nalice/bert", None, inputs, choice)
+
+    space, models = SpaceConfig(max_samples=60), extracting.causal_lms(SpaceConfig())
+    request = extracting.ExtractionRequest(model_id="alice/lm", texts="\n".join(texts),
+                                           prefix_tokens=5, suffix_tokens=5)
+    now = extracting.run_extraction(request, space, models, tmp_path / "now")
+    then = extracting.run_extraction(dataclasses.replace(request, revision=commits["alice/lm"][0]),
+                                     space, models, tmp_path / "then")
+    assert (now.scores["n_extracted"], then.scores["n_extracted"]) == (4, 0)
+    assert len(models) == 2  # one cached model per revision
+    with pytest.raises(infomem.InfomemError) as info:
+        scorer.score("alice/bert", inputs, choice, revision="no-such-branch")
+    assert "no-such-branch" in str(info.value) and "\n" not in str(info.value)
