@@ -20,6 +20,7 @@ from infomem.errors import InvalidInputError
 from infomem.options import default
 from infomem.scoring.extraction_result import ExtractionResult
 from infomem.scoring.files import dump_json
+from infomem.scoring.selection import model_label
 
 from . import guards
 from .config import ENV_VARS, SpaceConfig
@@ -158,7 +159,7 @@ def _headline(result: ExtractionResult, shared: int) -> str:
 
     s, compared = result.settings, activations_block(result)
     return "\n\n".join([
-        f"### Extraction from {result.model.get('id')}",
+        f"### Extraction from {model_label(result.model)}",
         f"**{result.n_extracted} of {result.n_used} texts extracted** (rate "
         f"{result.extraction_rate:.1%}, 95% interval {result.extraction_rate_low:.1%} – "
         f"{result.extraction_rate_high:.1%}) · mean matched fraction "

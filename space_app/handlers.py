@@ -22,6 +22,7 @@ from infomem.errors import InvalidInputError
 from infomem.options import default
 from infomem.presentation.tables import fmt
 from infomem.scoring.result import Result
+from infomem.scoring.selection import model_label
 from infomem.scoring.settings import Settings
 
 from . import guards
@@ -250,7 +251,7 @@ def _headline(result: Result) -> str:
     if result.mean_mi is None:
         mi_text = "MI not computed (estimator `none`)"
     lines = [
-        f"### {result.model_id}",
+        f"### {model_label(result.model)}",  # with the commit, when from the Hub
         f"**mean entropy {fmt(result.mean_entropy)} nats** · median "
         f"{fmt(result.median_entropy)} · {mi_text}",
         f"S = {result.n_samples} examples · {result.n_neurons} neurons in {layers} layers · "

@@ -12,6 +12,7 @@ from typing import Any
 
 from infomem.activations.models import DEFAULT_MODEL_ID
 from infomem.errors import InvalidInputError
+from infomem.scoring.selection import model_label
 from infomem.scoring.unitmem_report import UnitMemReport
 
 from . import guards
@@ -88,7 +89,7 @@ def _headline(report: UnitMemReport) -> str:
               else "no unit is active on these inputs")
     units = sum(x.n_units for x in report.per_layer)
     return "\n\n".join([
-        f"### UnitMem of {report.model.get('id', 'the model')}",
+        f"### UnitMem of {model_label(report.model)}",
         f"S = {report.n_samples} examples · A = {s['augmentations']} view(s) ({s['augment']}) "
         f"· {units} units in {len(report.per_layer)} layers · {spread}",
         "UnitMem is in [0, 1]; 1 = the unit fires for one example only. A post-ReLU unit that "

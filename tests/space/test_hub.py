@@ -118,6 +118,8 @@ def test_score_compare_and_extract_a_revision(hub_client, tmp_path: Path) -> Non
                            max_samples=40, mi_estimator="binned", progress=False)
     assert pinned.mean_entropy == direct.mean_entropy and pinned.mean_mi == direct.mean_mi
     assert scorer.score("alice/bert", inputs, choice).model["sha"] == latest
+    headline = handlers.score_view(pinned, tmp_path / "view").headline
+    assert headline.startswith(f"### alice/bert @ {first[:7]}\n")  # which commit was scored
 
     view = comparing.compare_models(scorer, f"alice/bert@{first}\nalice/bert", None, inputs,
                                     choice)
@@ -137,6 +139,7 @@ def test_score_compare_and_extract_a_revision(hub_client, tmp_path: Path) -> Non
     then = extracting.run_extraction(dataclasses.replace(request, revision=commits["alice/lm"][0]),
                                      space, models, tmp_path / "then")
     assert (now.scores["n_extracted"], then.scores["n_extracted"]) == (4, 0)
+    assert f"### Extraction from alice/lm @ {commits['alice/lm'][0][:7]}\n" in then.headline
     assert len(models) == 2  # one cached model per revision
     with pytest.raises(infomem.InfomemError) as info:
         scorer.score("alice/bert", inputs, choice, revision="no-such-branch")
