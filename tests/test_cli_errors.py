@@ -188,3 +188,12 @@ def test_a_write_failing_at_the_end_keeps_the_result(tiny_bert, files, tmp_path)
     _one_error(proc, "could not write the result JSON")
     assert '"format": "infomem-result"' in proc.stdout  # kept on stdout
     assert not Path(target).exists()
+
+
+@pytest.mark.parametrize("command, expected", [
+    ("score", "Scoring needs at least 2 examples; received 1"),
+    ("unitmem", "UnitMem needs at least 2 examples (the maximizing one and the rest); received 1"),
+])
+def test_one_example_is_refused_before_any_model_work(files, command, expected):
+    _one_error(_cli(command, _NO_MODEL, "--file", str(files / "texts.txt"), "--max-samples",
+                    "1"), expected)

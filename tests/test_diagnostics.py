@@ -58,6 +58,16 @@ def test_the_range_setters_are_named_once_each():
     assert "neuron 2 of layer.0 (9e+03) and neuron 5 of layer.1 (-8e+03) set the global" in two
 
 
+@pytest.mark.parametrize("binning", ["global", "neuron"])
+def test_neurons_that_barely_vary_suggest_only_what_is_not_already_set(binning):
+    values = _gaussian(s=300)
+    values[:, :10] = (np.arange(300) % 2)[:, None]  # two values each: at most 2 bins
+    out = _diagnose(values, [10, 10], binning=binning)
+    (warning,) = [w for w in out["warnings"] if "carries little signal" in w]
+    assert "the neurons barely vary over these inputs (try more varied inputs" in warning
+    assert ("--binning neuron" in warning) == (binning != "neuron")
+
+
 def test_a_constant_neuron_is_counted():
     values = _gaussian()
     values[:, 4] = 0.25

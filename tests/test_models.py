@@ -71,3 +71,12 @@ def test_model_cache_loads_a_model_once_for_concurrent_requests(tiny_bert: Path)
     for t in threads:
         t.join()
     assert loads == [str(tiny_bert)] and got[0] is got[1]
+
+
+def test_a_model_path_must_be_a_model_folder(tmp_path: Path) -> None:
+    texts = tmp_path / "texts.txt"
+    texts.write_text("a\nb\n", encoding="utf-8")
+    with pytest.raises(InvalidInputError, match="is a file, not a model.*pass it as `file=`"):
+        load_model(texts)
+    with pytest.raises(InvalidInputError, match="has no config.json: give a folder written by"):
+        load_model(tmp_path)

@@ -188,3 +188,10 @@ def test_library_versions_name_infomem_without_package_metadata(monkeypatch):
     monkeypatch.setattr(provenance.metadata, "version", version)
     versions = provenance.library_versions()
     assert versions["infomem"] == infomem.__version__ and versions["torch"] == real("torch")
+
+
+@pytest.mark.parametrize("mi_estimator", ["binned", "none"])
+def test_one_example_is_refused_by_the_pure_path_too(mi_estimator):
+    acts = Activations(np.ones((1, 4), dtype=np.float32), ("layer.0",), (4,))
+    with pytest.raises(InvalidInputError, match="Scoring needs at least 2 examples; received 1"):
+        score_activations(acts, Settings(mi_estimator=mi_estimator))

@@ -14,7 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from infomem.activations.sources import check_processor_files, commit_sha, gguf_source
+from infomem.activations.sources import (
+    check_model_path,
+    check_processor_files,
+    commit_sha,
+    gguf_source,
+)
 from infomem.errors import InfomemError, InvalidInputError, ModelLoadError
 
 __all__ = ["LoadedModel", "load_model", "wrap_model", "ModelCache", "default_model_path", "model_kind",
@@ -254,6 +259,7 @@ def load_model(
     display_id = DEFAULT_MODEL_ID if model_id is None else str(model_id)
     path, gguf_file = gguf_source(str(default_model_path() if model_id is None else model_id),
                                    gguf_file)
+    check_model_path(path, gguf_file, display_id)
     if revision is not None and Path(path).is_dir():
         where = "the embedded default model" if model_id is None else f"local directory {path!r}"
         raise InvalidInputError(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from infomem.errors import InvalidInputError, ModelLoadError
 
-__all__ = ["gguf_source", "check_processor_files", "commit_sha"]
+__all__ = ["gguf_source", "check_model_path", "check_processor_files", "commit_sha"]
 
 
 def gguf_source(path: str, gguf_file: str | None) -> tuple[str, str | None]:
@@ -41,6 +41,21 @@ def gguf_source(path: str, gguf_file: str | None) -> tuple[str, str | None]:
     if importlib.util.find_spec("gguf") is None:
         raise InvalidInputError("Loading GGUF weights needs the gguf package: `pip install gguf`.")
     return path, gguf_file
+
+
+def check_model_path(path: str, gguf_file: str | None, model_id: str) -> None:
+    """A local model is a folder with a config.json (or GGUF weights); a file is refused
+    with what it may have been meant for (texts go to ``file=`` / ``--file``)."""
+    local = Path(path)
+    if local.is_file():
+        raise InvalidInputError(
+            f"Model {model_id!r} is a file, not a model: give a Hub id, a folder written by "
+            "save_pretrained, or a .gguf file. To score the texts in a file, pass it as "
+            "`file=` / `--file`.")
+    if local.is_dir() and gguf_file is None and not (local / "config.json").is_file():
+        raise InvalidInputError(
+            f"Model folder {model_id!r} has no config.json: give a folder written by "
+            "save_pretrained (config, weights and tokenizer), or a Hub id.")
 
 
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "vocab.txt", "vocab.json",

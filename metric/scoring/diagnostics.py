@@ -218,6 +218,6 @@ def _collapse_warnings(per_layer: list[dict[str, Any]], ranges: list[dict[str, A
                  f"typical neuron spans {ratio * 100:.2g}% of it; see --binning neuron (or "
                  "--pooling mean).")
     else:
-        text += "; the neurons barely vary over these inputs (try more varied inputs, or "\
-                "--binning neuron)."
+        other = "" if binning == "neuron" else ", or --binning neuron"
+        text += f"; the neurons barely vary over these inputs (try more varied inputs{other})."
     return [text]

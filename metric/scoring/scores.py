@@ -92,11 +92,6 @@ def _mi_matrix(
         return None
     if settings.mi_estimator == "binned":
         return estimators.binned_mi_from_codes(codes, n_bins, backend=backend, device=device)
-    if values.shape[0] < settings.k + 1:
-        raise InvalidInputError(
-            f"KSG MI needs at least k+1 = {settings.k + 1} examples; received "
-            f"{values.shape[0]}. Pass more inputs, lower `k`, or set mi_estimator='binned'."
-        )
     from tqdm.auto import tqdm
 
     n = values.shape[1]
@@ -156,6 +151,7 @@ def score_activations(
     """
     settings = settings or Settings()
     timings = dict(timings or {})
+    _check_sample_size(acts.n_samples, settings)
     acts.check_finite()
     values = acts.values
 
@@ -348,7 +344,12 @@ def _check_finite_rows(array: np.ndarray) -> None:
 
 
 def _check_sample_size(n: int, settings: Settings) -> None:
-    """Refuse a KSG run whose sample cannot hold k + 1 points, before any model work."""
+    """Refuse a sample of one example (every entropy and MI would be 0 by definition) and a
+    KSG run whose sample cannot hold k + 1 points, before any model work."""
+    if n < 2:
+        raise InvalidInputError(
+            f"Scoring needs at least 2 examples; received {n}: over one example every neuron "
+            "is constant, so its entropy and MI are 0 by definition. Pass more inputs.")
     if settings.mi_estimator == "ksg" and n < settings.k + 1:
         raise InvalidInputError(
             f"KSG MI needs at least k+1 = {settings.k + 1} examples; received {n}. Pass more "

@@ -154,6 +154,14 @@ def prepare(source: Any, items: Sequence[Any], *, layers: tuple[str, ...] | None
                     source.lock, dict(source.info), data_info)
 
 
+def _check_examples(n: int) -> None:
+    """Refuse, before the model loads, a sample without the rest that UnitMem compares to."""
+    if n < 2:
+        raise InvalidInputError(
+            f"UnitMem needs at least 2 examples (the maximizing one and the rest); received {n}. "
+            "Pass more inputs.")
+
+
 def _load(model: Any, inputs: Any, tokenizer: Any, layers: tuple[str, ...] | None, *,
           max_samples: int, seed: int, max_length: int, load: dict[str, Any],
           source: dict[str, Any]) -> Prepared:
@@ -162,9 +170,11 @@ def _load(model: Any, inputs: Any, tokenizer: Any, layers: tuple[str, ...] | Non
 
     if is_plain_module(model):
         rows, data_info = _module_inputs(inputs, source, max_samples, seed)
+        _check_examples(len(rows))
         return prepare(model, list(rows), layers=layers, max_length=max_length,
                        data_info=data_info)
     data = load_inputs(inputs, max_samples=max_samples, seed=seed, **source)
+    _check_examples(len(data.items))
     if isinstance(model, LoadedModel):
         loaded = model
     elif model is None or isinstance(model, (str, Path)):
