@@ -184,7 +184,7 @@ def compare_models(
     choice.settings(scorer.config)
     inputs.score_kwargs(scorer.config)
     scored = []
-    models = [guards.split_revision(line, scorer.config) for line in ids]
+    models = [guards.split_revision(line) for line in ids]
     for model_id, _ in models:  # refused before the first load, as above
         guards.resolve_model_id(model_id, scorer.config)
     for i, (model_id, revision) in enumerate(models):

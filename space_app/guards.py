@@ -62,7 +62,7 @@ def resolve_revision(text: str | None) -> str | None:
     return revision
 
 
-def split_revision(line: str, config: SpaceConfig) -> tuple[str, str | None]:
+def split_revision(line: str) -> tuple[str, str | None]:
     """One Compare line, `org/model` or `org/model@revision`: the model text and revision.
 
     Hub ids hold no '@', so the last one separates the revision; an existing local path is

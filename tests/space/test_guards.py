@@ -45,7 +45,6 @@ def test_parameter_estimate_needs_no_weights(space_models: dict[str, Path]) -> N
 
 
 def test_revisions_and_compare_lines(tmp_path: Path) -> None:
-    config = SpaceConfig(allow_local=True)
     for empty in ("", "  ", None):
         assert guards.resolve_revision(empty) is None
     assert guards.resolve_revision(" v1.0 ") == "v1.0"
@@ -53,12 +52,12 @@ def test_revisions_and_compare_lines(tmp_path: Path) -> None:
     for bad in ("two words", "a..b", "tab\there"):
         with pytest.raises(InvalidInputError, match="is not a branch, tag or commit name"):
             guards.resolve_revision(bad)
-    assert guards.split_revision("org/model", config) == ("org/model", None)
-    assert guards.split_revision("org/model@0123abc", config) == ("org/model", "0123abc")
-    assert guards.split_revision("org/model@refs/pr/1", config) == ("org/model", "refs/pr/1")
+    assert guards.split_revision("org/model") == ("org/model", None)
+    assert guards.split_revision("org/model@0123abc") == ("org/model", "0123abc")
+    assert guards.split_revision("org/model@refs/pr/1") == ("org/model", "refs/pr/1")
     folder = tmp_path / "run@step-100"  # a local path is taken whole, '@' and all
     folder.mkdir()
-    assert guards.split_revision(str(folder), config) == (str(folder), None)
+    assert guards.split_revision(str(folder)) == (str(folder), None)
     for bad in ("org/model@", "@v1", "org/model@ "):
         with pytest.raises(InvalidInputError, match="write `org/model`, or `org/model@revision`"):
-            guards.split_revision(bad, config)
+            guards.split_revision(bad)
