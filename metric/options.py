@@ -101,7 +101,12 @@ class Option:
                     f"`{self.name}` must be one or more of {shown}; received {value!r}.{self._hint}")
             return tuple(dict.fromkeys(picked))
         elif self.kind == "names":
-            names = (value,) if isinstance(value, str) else tuple(str(x) for x in value)
+            one = isinstance(value, (str, int)) and not isinstance(value, bool)  # "x" or 3
+            if not one and (isinstance(value, (bool, float, dict)) or not hasattr(value, "__iter__")):
+                raise InvalidInputError(
+                    f"`{self.name}` must be module names or block indices (a string, an int or "
+                    f"a list of them); received {type(value).__name__}.")
+            names = (str(value),) if one else tuple(str(x) for x in value)
             if not names:
                 raise InvalidInputError(f"`{self.name}` must name at least one module, or be None.")
             twice = sorted({n for n in names if names.count(n) > 1})

@@ -20,6 +20,9 @@ from infomem.scoring.settings import Settings
         ({"correction": "jackknife"}, "`correction` must be one of"),
         ({"bins": 2.5}, "received 2.5"),
         ({"layers": []}, "at least one module"),
+        ({"layers": 1.5}, "`layers` must be module names or block indices .*received float"),
+        ({"layers": True}, "received bool"),
+        ({"layers": {"a": 1}}, "received dict"),
     ],
 )
 def test_settings_reject_bad_values(kwargs, message):
@@ -37,3 +40,9 @@ def test_defaults_are_the_papers():
     s = Settings()
     assert (s.bins, s.k, s.binning, s.max_samples, s.mi_neurons_per_layer) == (100, 3, "global", 2500, 64)
     assert "batch_size" not in s.score_affecting()
+
+
+def test_one_layer_may_be_given_alone():
+    assert Settings(layers=3).layers == ("3",)  # a block index, as on the CLI
+    assert Settings(layers="encoder.layer.0").layers == ("encoder.layer.0",)
+    assert Settings(layers=(0, "pooler")).layers == ("0", "pooler")
